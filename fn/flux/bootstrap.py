@@ -1,0 +1,87 @@
+"""Bootstrap generator: what makes a cluster sync this tree.
+
+flux-operator: one FluxInstance named `flux` (the only name its CRD admits).
+gotk: the `gotk-sync.yaml` pair `flux bootstrap` writes — a source and a
+Kustomization, both named after the Flux namespace, with matching kinds.
+"""
+
+from __future__ import annotations
+
+from ..engine import Generated, canonical
+from ..layout.plan import TreePlan, repo_path
+from ..model.cluster import Cluster
+from .generator import KUSTOMIZE_API
+from .sources import SOURCE_API
+
+MODES = ("flux-operator", "gotk")
+DEFAULT_REGISTRY = "ghcr.io/fluxcd"
+DEFAULT_COMPONENTS = ["source-controller", "kustomize-controller", "helm-controller",
+                      "notification-controller"]
+GOTK_SYNC = "gotk-sync.yaml"
+GOTK_COMPONENTS = "gotk-components.yaml"
+
+
+class BootstrapGenerator:
+    def supported_modes(self) -> list[str]:
+        return list(MODES)
+
+    def generate(self, bootstrap: dict | None, cluster: Cluster) -> list[Generated]:
+        if not bootstrap:
+            return []
+        if bootstrap["mode"] == "gotk":
+            return [Generated(o, "bootstrap", None, GOTK_SYNC) for o in self.gotk(bootstrap, cluster)]
+        return [Generated(self.flux_instance(bootstrap, cluster), "bootstrap", None)]
+
+    def flux_instance(self, b: dict, cluster: Cluster) -> dict:
+        spec: dict = {
+            "distribution": {"version": b["fluxVersion"],
+                             "registry": b.get("registry") or DEFAULT_REGISTRY},
+            "components": list(b.get("components") or DEFAULT_COMPONENTS),
+        }
+        sync = b.get("sync")
+        if sync:
+            s: dict = {"kind": sync["kind"], "url": sync["url"], "ref": _ref(sync),
+                       "path": repo_path(TreePlan.for_cluster(cluster).cluster_dir)}
+            if sync.get("secretRef"):
+                s["pullSecret"] = sync["secretRef"]["name"]
+            spec["sync"] = s
+        return canonical({"apiVersion": "fluxcd.controlplane.io/v1", "kind": "FluxInstance",
+                          "metadata": {"name": "flux", "namespace": cluster.namespace},
+                          "spec": spec})
+
+    def gotk(self, b: dict, cluster: Cluster) -> list[dict]:
+        ns = cluster.namespace
+        sync = b.get("sync")
+        kind = sync["kind"] if sync else cluster.source_ref["kind"]
+        out = []
+        if sync:
+            spec: dict = {"interval": "1m", "url": sync["url"]}
+            ref = _ref(sync)
+            if kind == "GitRepository":
+                spec["ref"] = _git_ref(ref)
+            else:
+                spec["ref"] = {"tag": ref}
+            if sync.get("secretRef"):
+                spec["secretRef"] = dict(sync["secretRef"])
+            out.append(canonical({"apiVersion": SOURCE_API, "kind": kind,
+                                  "metadata": {"name": ns, "namespace": ns}, "spec": spec}))
+        out.append(canonical({
+            "apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
+            "metadata": {"name": ns, "namespace": ns},
+            "spec": {"interval": "10m", "path": repo_path(TreePlan.for_cluster(cluster).cluster_dir),
+                     "prune": True, "sourceRef": {"kind": kind, "name": ns, "namespace": ns}}}))
+        return out
+
+
+def _ref(sync: dict) -> str:
+    if sync.get("ref"):
+        return sync["ref"]
+    return "refs/heads/main" if sync["kind"] == "GitRepository" else "latest"
+
+
+def _git_ref(ref: str) -> dict:
+    if ref.startswith("refs/heads/"):
+        return {"branch": ref[len("refs/heads/"):]}
+    if ref.startswith("refs/tags/"):
+        return {"tag": ref[len("refs/tags/"):]}
+    return {"name": ref} if ref.startswith("refs/") else {"branch": ref}

@@ -1,0 +1,186 @@
+"""The KRM function: a ResourceList holding Cluster configs → the same
+ResourceList with each cluster's tree added.
+
+Rules (krm-protocol.md, output.md):
+- every input item comes back unchanged unless kure-fn owns it (ownership
+  annotation) or a `resources` selector places it;
+- items owned by a cluster of this run are replaced by the new set, so a
+  second run changes nothing and removed bundles disappear;
+- any error: every input item back unchanged, no generated item, exit 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .engine import OWNER, Generated
+from .flux import Engine
+from .krm.resourcelist import (FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Result)
+from .model import config as cfg
+from .model.cluster import Cluster, ConfigError, build
+from .selectors import select_resources
+
+
+@dataclass
+class ConfigSource:
+    """A Cluster config document and where it came from."""
+
+    doc: dict
+    item: KubeObject | None  # the item carrying it (None: functionConfig only)
+
+    @property
+    def file(self) -> dict | None:
+        return self.item.file_ref() if self.item is not None else None
+
+
+@dataclass
+class Outcome:
+    results: list[Result] = field(default_factory=list)
+
+    def error(self, message: str, *, ref=None, path=None, file=None) -> None:
+        self.results.append(Result(message, "error", ref, path, file))
+
+    def warning(self, message: str, *, ref=None, path=None, file=None) -> None:
+        self.results.append(Result(message, "warning", ref, path, file))
+
+
+def is_cluster_config(obj: dict | None) -> bool:
+    return isinstance(obj, dict) and obj.get("apiVersion") == cfg.API_VERSION \
+        and obj.get("kind") == cfg.KIND
+
+
+def find_configs(rl: ResourceList) -> list[ConfigSource]:
+    """The functionConfig when it is a Cluster, else every Cluster item."""
+    fc = rl.function_config
+    if is_cluster_config(fc):
+        twin = _twin(rl.items, KubeObject(fc))
+        return [ConfigSource(fc, twin)]
+    return [ConfigSource(it.data, it) for it in rl.items if is_cluster_config(it.data)]
+
+
+def _twin(items: list[KubeObject], fc: KubeObject) -> KubeObject | None:
+    """The item that is the functionConfig (kpt render configPath, kustomize generator)."""
+    fid = fc.annotation(ID) or fc.annotation(LEGACY_ID)
+    for it in items:
+        if fid is not None and (it.annotation(ID) or it.annotation(LEGACY_ID)) == fid \
+                and it.kind == fc.kind:
+            return it
+    for it in items:
+        if it.is_gvk(fc.api_version, fc.kind) and it.name == fc.name:
+            return it
+    return None
+
+
+def _ref_of(doc: dict) -> dict:
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    name = meta.get("name") if isinstance(meta.get("name"), str) else ""
+    return {"apiVersion": cfg.API_VERSION, "kind": cfg.KIND, "name": name}
+
+
+def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
+    """Run the function on `rl` (in place) and return it with results."""
+    out = Outcome()
+    configs = find_configs(rl)
+    if not configs:
+        fc = rl.function_config or {}
+        what = f"{fc.get('apiVersion', '?')} {fc.get('kind', '?')}" if fc else "none"
+        out.error(f"no {cfg.API_VERSION} {cfg.KIND} found: put one in the package or pass it as "
+                  f"the function config (function config given: {what})")
+        rl.results.extend(out.results)
+        return rl
+
+    clusters: list[tuple[Cluster, ConfigSource]] = []
+    names: dict[str, ConfigSource] = {}
+    for src in configs:
+        ref = _ref_of(src.doc)
+        try:
+            cluster = build(src.doc, src.file["path"] if src.file else None)
+        except ConfigError as e:
+            for p in e.problems:
+                out.error(p.message, ref=ref, path=p.path or None, file=src.file)
+            continue
+        if cluster.name in names:
+            other = names[cluster.name].file
+            out.error(f"two Cluster configs are named {cluster.name!r}"
+                      + (f" (the other is in {other['path']})" if other else "")
+                      + "; each cluster needs its own name", ref=ref, path="metadata.name",
+                      file=src.file)
+            continue
+        names[cluster.name] = src
+        clusters.append((cluster, src))
+        for w in cluster.warnings:
+            out.warning(w.message, ref=ref, path=w.path, file=src.file)
+    if out.results and any(r.severity == "error" for r in out.results):
+        rl.results.extend(out.results)
+        return rl
+
+    rendered = {c.name for c, _ in clusters}
+    config_items = {id(s.item) for _, s in clusters if s.item is not None}
+    kept: list[KubeObject] = []
+    for it in rl.items:
+        owner = it.annotation(OWNER)
+        if owner is None or id(it) in config_items:
+            kept.append(it)
+        elif owner not in rendered:
+            kept.append(it)
+    foreign = sorted({it.annotation(OWNER) for it in kept
+                      if it.annotation(OWNER) and id(it) not in config_items} - rendered)
+    for name in foreign:
+        out.warning(f"items generated for cluster {name!r} were left untouched: its Cluster "
+                    "config is not in this run")
+
+    existing = {it.path for it in kept if it.path}
+    generated_items: list[KubeObject] = []
+    placements: list[tuple[KubeObject, str, int, bool]] = []
+    for cluster, src in clusters:
+        ref = cluster.ref()
+        candidates = [it for it in kept if _selectable(it, config_items)]
+        selections, problems, warnings = select_resources(cluster, candidates)
+        for p in problems:
+            out.error(p.message, ref=ref, path=p.path, file=src.file)
+        for w in warnings:
+            out.warning(w.message, ref=ref, path=w.path, file=src.file)
+        extra = [Generated(it.data, "selected", app) for app, its in selections for it in its]
+        by_data = {id(it.data): it for _, its in selections for it in its}
+        engine = engine_factory()
+        tree = engine.create_layout_with_resources(cluster, extra=extra,
+                                                   existing=frozenset(existing))
+        for path, index, obj, owned, shared in tree.entries():
+            if owned:
+                item = KubeObject(obj)
+                item.set_path(path, index if shared else None)
+                generated_items.append(item)
+            else:
+                placements.append((by_data[id(obj)], path, index, shared))
+
+    taken = {}
+    for it in kept:
+        if it.path:
+            taken[(it.path, it.index)] = it
+    moved = {id(it) for it, _, _, _ in placements}
+    for item in generated_items:
+        clash = taken.get((item.path, item.index))
+        if clash is not None and id(clash) not in moved:
+            out.error(f"{item.path} would be overwritten: it holds {clash.kind} {clash.name!r}, "
+                      "which kure-fn did not generate; move or delete that file, or change "
+                      "spec.layout.root")
+    if any(r.severity == "error" for r in out.results):
+        rl.results.extend(out.results)
+        return rl
+
+    for it, path, index, _ in placements:
+        it.set_path(path, index)
+    rl.items = kept + generated_items
+    summary = ", ".join(f"{c.name}: {sum(1 for i in generated_items if i.annotation(OWNER) == c.name)} items"
+                        for c, _ in clusters)
+    out.results.append(Result(f"generated the Flux tree ({summary})", "info"))
+    rl.results.extend(out.results)
+    return rl
+
+
+def _selectable(it: KubeObject, config_items: set[int]) -> bool:
+    if id(it) in config_items or is_cluster_config(it.data):
+        return False
+    if it.is_kptfile() or it.is_local_config() or it.annotation(FUNCTION) is not None:
+        return False
+    return it.annotation(OWNER) is None

@@ -1,0 +1,354 @@
+"""The KRM function wire format: ResourceList in, ResourceList out.
+
+In the spirit of the Go KRM SDK (`fn.ResourceList`, `KubeObject`, `Results`).
+Items that pass through keep their original text byte for byte, so quote
+styles and everything else the orchestrator does not restore survive; only
+items the function creates or changes are written by the emitter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import yaml
+
+from . import yamlio
+from .yamlio import Limits, YAMLInputError
+
+RESOURCE_LIST_API = "config.kubernetes.io/v1"
+RESOURCE_LIST_APIS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1",
+                      "config.kubernetes.io/v1alpha1")
+
+PATH = "internal.config.kubernetes.io/path"
+INDEX = "internal.config.kubernetes.io/index"
+ID = "internal.config.kubernetes.io/id"
+PACKAGE_PATH = "internal.config.kubernetes.io/package-path"
+LEGACY_PATH = "config.kubernetes.io/path"
+LEGACY_INDEX = "config.kubernetes.io/index"
+LEGACY_ID = "config.k8s.io/id"
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+FUNCTION = "config.kubernetes.io/function"
+KUSTOMIZE_ID = "kustomize.config.k8s.io/id"
+
+
+class KubeObject:
+    """One item: its parsed content, plus its original text while unchanged."""
+
+    __slots__ = ("data", "source")
+
+    def __init__(self, data: dict, source: str | None = None):
+        self.data = data
+        self.source = source  # verbatim YAML text of an input item; None once changed
+
+    # -- identity ---------------------------------------------------------
+    @property
+    def api_version(self) -> str:
+        v = self.data.get("apiVersion")
+        return v if isinstance(v, str) else ""
+
+    @property
+    def kind(self) -> str:
+        v = self.data.get("kind")
+        return v if isinstance(v, str) else ""
+
+    @property
+    def metadata(self) -> dict:
+        m = self.data.get("metadata")
+        return m if isinstance(m, dict) else {}
+
+    @property
+    def name(self) -> str:
+        v = self.metadata.get("name")
+        return v if isinstance(v, str) else ""
+
+    @property
+    def namespace(self) -> str:
+        v = self.metadata.get("namespace")
+        return v if isinstance(v, str) else ""
+
+    @property
+    def annotations(self) -> dict:
+        a = self.metadata.get("annotations")
+        return a if isinstance(a, dict) else {}
+
+    @property
+    def labels(self) -> dict:
+        v = self.metadata.get("labels")
+        return v if isinstance(v, dict) else {}
+
+    def annotation(self, key: str) -> str | None:
+        v = self.annotations.get(key)
+        return v if isinstance(v, str) else None
+
+    def is_gvk(self, api_version: str, kind: str) -> bool:
+        return self.api_version == api_version and self.kind == kind
+
+    @property
+    def path(self) -> str | None:
+        return self.annotation(PATH) or self.annotation(LEGACY_PATH)
+
+    @property
+    def index(self) -> int:
+        v = self.annotation(INDEX) or self.annotation(LEGACY_INDEX) or "0"
+        return int(v) if v.isdigit() else 0
+
+    @property
+    def package_path(self) -> str | None:
+        return self.annotation(PACKAGE_PATH)
+
+    def is_local_config(self) -> bool:
+        return str(self.annotations.get(LOCAL_CONFIG, "")).lower() == "true"
+
+    def is_kptfile(self) -> bool:
+        return self.kind == "Kptfile" and self.api_version.startswith("kpt.dev/")
+
+    # -- changes ------------------------------------------------------------
+    def set_annotation(self, key: str, value: str) -> None:
+        meta = self.data.setdefault("metadata", {})
+        anns = meta.get("annotations")
+        if not isinstance(anns, dict):
+            anns = meta["annotations"] = {}
+        anns[key] = value
+        self.source = None
+
+    def set_path(self, path: str, index: int | None = None) -> None:
+        """Place the item in a file: internal and legacy annotations alike."""
+        if path.startswith("/") or ".." in path.split("/") or not path:
+            raise ValueError(f"unsafe item path {path!r}")
+        anns = self.annotations
+        same = anns.get(PATH, path) == path and anns.get(LEGACY_PATH) == path
+        if index is not None:
+            same = same and anns.get(INDEX, str(index)) == str(index) \
+                and anns.get(LEGACY_INDEX) == str(index)
+        if same:
+            return
+        self.set_annotation(PATH, path)
+        self.set_annotation(LEGACY_PATH, path)
+        if index is not None:
+            self.set_annotation(INDEX, str(index))
+            self.set_annotation(LEGACY_INDEX, str(index))
+
+    def ref(self) -> dict:
+        """A Result `resourceRef` for this object."""
+        ref = {"apiVersion": self.api_version, "kind": self.kind, "name": self.name}
+        if self.namespace:
+            ref["namespace"] = self.namespace
+        return ref
+
+    def file_ref(self) -> dict | None:
+        """A Result `file` for this object, from its path annotation."""
+        path = self.path
+        if not path:
+            return None
+        return {"path": path, "index": self.index}
+
+    def to_yaml_entry(self) -> str:
+        """This item as one `items:` sequence entry (ending with a newline)."""
+        if self.source is not None:
+            return self.source
+        return yamlio.dump([self.data])
+
+    def __repr__(self) -> str:
+        return f"KubeObject({self.api_version}/{self.kind} {self.namespace}/{self.name})"
+
+
+@dataclass
+class Result:
+    message: str
+    severity: str = "error"  # error | warning | info
+    resource_ref: dict | None = None
+    field_path: str | None = None
+    file: dict | None = None
+    tags: dict | None = None
+
+    def to_dict(self) -> dict:
+        d: dict = {"message": self.message, "severity": self.severity}
+        if self.resource_ref:
+            d["resourceRef"] = self.resource_ref
+        if self.field_path:
+            d["field"] = {"path": self.field_path}
+        if self.file:
+            d["file"] = self.file
+        if self.tags:
+            d["tags"] = self.tags
+        return d
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file["path"] + ": "
+        field_path = f"{self.field_path}: " if self.field_path else ""
+        return f"[{self.severity}] {where}{field_path}{self.message}"
+
+
+@dataclass
+class ResourceList:
+    items: list[KubeObject] = field(default_factory=list)
+    function_config: dict | None = None
+    results: list[Result] = field(default_factory=list)
+    wire: str = "yaml"  # yaml | json: the output follows the input
+
+    # -- results --------------------------------------------------------------
+    def has_errors(self) -> bool:
+        return any(r.severity == "error" for r in self.results)
+
+    # -- reading --------------------------------------------------------------
+    @classmethod
+    def parse(cls, data: bytes, limits: Limits = yamlio.DEFAULT_LIMITS) -> "ResourceList":
+        """Read a ResourceList (YAML or JSON), a v1 List, or a plain stream."""
+        text = yamlio.decode(data, limits)
+        if not text.strip():
+            raise YAMLInputError("no input: expected a ResourceList on standard input")
+        if text.lstrip()[:1] in "{[":
+            try:
+                return cls._from_json(text, limits)
+            except _NotJSON:
+                pass
+        return cls._from_yaml(text, limits)
+
+    @classmethod
+    def _from_json(cls, text: str, limits: Limits) -> "ResourceList":
+        def pairs(kv):
+            d = {}
+            for k, v in kv:
+                if k in d:
+                    raise YAMLInputError(f"duplicate key {k!r} in JSON input")
+                d[k] = v
+            return d
+        try:
+            doc = json.loads(text, object_pairs_hook=pairs)
+        except RecursionError:
+            raise YAMLInputError(f"document nests deeper than {limits.max_depth} levels") from None
+        except json.JSONDecodeError:
+            raise _NotJSON() from None
+        _check_depth(doc, limits.max_depth)
+        rl = cls._from_documents([doc])
+        rl.wire = "json"
+        return rl
+
+    @classmethod
+    def _from_yaml(cls, text: str, limits: Limits) -> "ResourceList":
+        nodes = yamlio.compose_all(text, limits)
+        converter = yamlio._Converter(limits)
+        if len(nodes) == 1 and isinstance(nodes[0], yaml.MappingNode):
+            root = nodes[0]
+            doc = converter.convert(root)
+            if _is_wrapper(doc):
+                rl = cls._from_documents([doc])
+                items_node = _child(root, "items")
+                if items_node is not None and isinstance(items_node, yaml.SequenceNode) \
+                        and len(items_node.value) == len(rl.items):
+                    for item, node in zip(rl.items, items_node.value):
+                        item.source = _verbatim_entry(text, node)
+                return rl
+            return cls._from_documents([doc])
+        return cls._from_documents([converter.convert(n) for n in nodes])
+
+    @classmethod
+    def _from_documents(cls, docs: list) -> "ResourceList":
+        if len(docs) == 1 and _is_wrapper(docs[0]):
+            doc = docs[0]
+            raw_items = doc.get("items") or []
+            if not isinstance(raw_items, list):
+                raise YAMLInputError("ResourceList.items must be a list")
+            fc = doc.get("functionConfig")
+            if fc is not None and not isinstance(fc, dict):
+                raise YAMLInputError("ResourceList.functionConfig must be a mapping")
+        else:  # a plain stream of objects
+            raw_items, fc = docs, None
+        items = []
+        for i, it in enumerate(raw_items):
+            if not isinstance(it, dict):
+                raise YAMLInputError(f"item {i} is not a mapping")
+            items.append(KubeObject(it))
+        return cls(items=items, function_config=fc)
+
+    # -- writing --------------------------------------------------------------
+    def to_text(self) -> str:
+        if self.wire == "json":
+            doc = {"apiVersion": RESOURCE_LIST_API, "kind": "ResourceList",
+                   "items": [it.data for it in self.items]}
+            if self.results:
+                doc["results"] = [r.to_dict() for r in self.results]
+            return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        parts = [f"apiVersion: {RESOURCE_LIST_API}\nkind: ResourceList\n"]
+        parts.append("items:\n" if self.items else "items: []\n")
+        parts.extend(it.to_yaml_entry() for it in self.items)
+        if self.results:
+            parts.append("results:\n")
+            parts.append(yamlio.dump([r.to_dict() for r in self.results]))
+        return "".join(parts)
+
+
+class _NotJSON(Exception):
+    pass
+
+
+def _is_wrapper(doc) -> bool:
+    return isinstance(doc, dict) and (
+        (doc.get("kind") == "ResourceList" and doc.get("apiVersion") in RESOURCE_LIST_APIS)
+        or (doc.get("kind") == "List" and doc.get("apiVersion") == "v1"))
+
+
+def _child(mapping: yaml.MappingNode, key: str):
+    for k, v in mapping.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return v
+    return None
+
+
+def _verbatim_entry(text: str, node: yaml.Node) -> str | None:
+    """The original text of a block item as an `items:` entry, or None.
+
+    Only block mappings are copied: their lines keep their absolute columns,
+    so the entry is re-anchored with a dash two columns left of the content.
+    """
+    if not isinstance(node, yaml.MappingNode) or node.flow_style:
+        return None
+    col = node.start_mark.column
+    if col < 2:
+        return None
+    body = text[node.start_mark.index:node.end_mark.index].rstrip()
+    if "*" in body or "&" in body:
+        if _has_outside_alias(node):
+            return None
+    line_start = text.rfind("\n", 0, node.start_mark.index) + 1
+    prefix = text[line_start:node.start_mark.index]
+    # the entry's own line must hold only the dash (and spaces) before the content
+    if prefix.strip(" ") not in ("-", "") or "\t" in prefix:
+        return None
+    return " " * (col - 2) + "- " + body + "\n"
+
+
+def _has_outside_alias(node: yaml.Node) -> bool:
+    """True when `node` uses an alias whose anchor lies outside it."""
+    start, end = node.start_mark.index, node.end_mark.index
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if not (start <= n.start_mark.index and n.end_mark.index <= end):
+            return True
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.append(k)
+                stack.append(v)
+    return False
+
+
+def _check_depth(doc, limit: int) -> None:
+    stack = [(doc, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            raise YAMLInputError(f"document nests deeper than {limit} levels")
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)

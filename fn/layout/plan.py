@@ -1,0 +1,50 @@
+"""The planned directories of a cluster's tree.
+
+One place decides every directory, so that a Flux Kustomization's
+`spec.path` and the directory actually written can never disagree (Kure's
+first defect). The Argo CD engine will use the same plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model.cluster import Application, Bundle, Cluster, Node
+
+FLUX_DIR = "flux-system"
+
+
+def join(*parts: str) -> str:
+    return "/".join(p for p in parts if p and p != ".")
+
+
+def repo_path(directory: str) -> str:
+    """A Flux `spec.path`: `./` + the directory relative to the repository root."""
+    return "./" + directory if directory else "./"
+
+
+@dataclass(frozen=True)
+class TreePlan:
+    root: str
+    cluster_name: str
+
+    @classmethod
+    def for_cluster(cls, cluster: Cluster) -> "TreePlan":
+        return cls(cluster.layout["root"], cluster.name)
+
+    @property
+    def cluster_dir(self) -> str:
+        return join(self.root, self.cluster_name)
+
+    @property
+    def flux_dir(self) -> str:
+        return join(self.cluster_dir, FLUX_DIR)
+
+    def node_dir(self, node: Node) -> str:
+        return join(self.cluster_dir, *node.segments)
+
+    def bundle_dir(self, bundle: Bundle) -> str:
+        return join(self.node_dir(bundle.node), bundle.name)
+
+    def app_dir(self, app: Application) -> str:
+        return join(self.bundle_dir(app.bundle), app.name)

@@ -1,0 +1,340 @@
+"""The `fn.kure.dev/v1alpha1 Cluster` config, field by field.
+
+This is `config-api.md` written as a schema: the same definition validates
+configs, fills defaults, and is exported as JSON Schema (`kure-fn schema`).
+Rules that relate several fields (names resolving, cycles) live in
+`fn.model.checks`.
+"""
+
+from __future__ import annotations
+
+from .schema import definitions as schema_definitions
+from .schema import FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join
+
+API_VERSION = "fn.kure.dev/v1alpha1"
+KIND = "Cluster"
+
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+DURATION = r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+"
+ENV_VAR = r"[_a-zA-Z][_a-zA-Z0-9]*"
+
+LABEL_HINT = ("use a DNS-1123 label: lower-case letters, digits and '-', "
+              "starting and ending with a letter or digit")
+SUBDOMAIN_HINT = ("use a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', "
+                  "starting and ending with a letter or digit")
+DURATION_HINT = ("write a Go duration such as 30s, 10m, 1h or 1h30m "
+                 "(no days: write 24h instead of 1d)")
+
+CONTROLLERS = ("source-controller", "kustomize-controller", "helm-controller",
+               "notification-controller", "image-reflector-controller",
+               "image-automation-controller", "source-watcher")
+
+
+def label(doc: str = "", max_len: int = 63) -> Str:
+    return Str(doc, pattern=DNS_LABEL, hint=LABEL_HINT, max_len=max_len, min_len=1)
+
+
+def subdomain(doc: str = "", max_len: int = 253) -> Str:
+    return Str(doc, pattern=DNS_SUBDOMAIN, hint=SUBDOMAIN_HINT, max_len=max_len, min_len=1)
+
+
+def duration(doc: str = "") -> Str:
+    return Str(doc, pattern=DURATION, hint=DURATION_HINT)
+
+
+def _relative_dir(value: str) -> str | None:
+    if value.startswith("/"):
+        return f"{value!r} is absolute; write a path relative to the repository root, e.g. clusters"
+    parts = value.split("/")
+    if ".." in parts:
+        return f"{value!r} contains '..'; write a path inside the repository, e.g. clusters"
+    if value != "." and any(p in ("", ".") for p in parts):
+        return f"{value!r} has empty or '.' segments; write e.g. clusters or fleet/clusters"
+    if "\\" in value or any(c.isspace() for c in value):
+        return f"{value!r} contains a backslash or white space; use '/' between plain names"
+    return None
+
+
+def _repo_path(value: str) -> str | None:
+    if value.startswith("/"):
+        return f"{value!r} is absolute; write a path inside the source, e.g. ./deploy"
+    if ".." in value.split("/"):
+        return f"{value!r} contains '..'; write a path inside the source, e.g. ./deploy"
+    return None
+
+
+SECRET_REF = Obj("SecretRef", {"name": Field(subdomain("name of a Secret in the Flux namespace"),
+                                             required=True)},
+                 "a Secret in the Flux namespace, as in Flux: {name: <secret>}")
+
+# -- sources -----------------------------------------------------------------
+
+GIT = Obj("GitSource", {
+    "url": Field(Str("https:// or ssh:// URL of the repository", pattern=r"(https|http|ssh)://.+",
+                     hint="use https://host/org/repo or ssh://git@host/org/repo "
+                          "(scp-style git@host:org/repo is not accepted by Flux)"), required=True),
+    "branch": Str("branch to follow (default main)", min_len=1),
+    "tag": Str("tag to check out", min_len=1),
+    "semver": Str("semver range of tags", min_len=1),
+    "commit": Str("commit SHA", min_len=1),
+    "secretRef": SECRET_REF,
+    "interval": Field(duration("how often to fetch"), default="5m"),
+    "ignore": Str("gitignore-style paths to exclude from the artifact"),
+    "recurseSubmodules": Bool("also fetch submodules"),
+}, "a GitRepository", at_most_one=(("branch", "tag", "semver", "commit"),))
+
+OCI = Obj("OCISource", {
+    "url": Field(Str("oci:// URL of the artifact", pattern=r"oci://.+",
+                     hint="an OCIRepository URL starts with oci://"), required=True),
+    "tag": Str("tag (default latest)", min_len=1),
+    "semver": Str("semver range of tags", min_len=1),
+    "digest": Str("digest (sha256:...)", min_len=1),
+    "secretRef": SECRET_REF,
+    "provider": Str("registry auth provider", enum=("generic", "aws", "azure", "gcp")),
+    "interval": Field(duration("how often to fetch"), default="5m"),
+    "layerSelector": Obj("LayerSelector", {
+        "mediaType": Field(Str("layer media type", min_len=1), required=True),
+        "operation": Str("extract or copy", enum=("extract", "copy")),
+    }),
+}, "an OCIRepository", at_most_one=(("tag", "semver", "digest"),))
+
+HELM_REPO = Obj("HelmSource", {
+    "url": Field(Str("https:// URL of the chart repository", pattern=r"https?://.+",
+                     hint="a Helm repository URL starts with https://; for oci:// charts set "
+                          "helm.repository to the chart's oci:// URL or declare an oci source"),
+                 required=True),
+    "secretRef": SECRET_REF,
+    "interval": Field(duration("how often to fetch the index"), default="1h"),
+    "passCredentials": Bool("pass credentials to chart hosts other than the repository's"),
+}, "a HelmRepository")
+
+BUCKET = Obj("BucketSource", {
+    "bucketName": Field(Str("bucket name", min_len=1), required=True),
+    "endpoint": Field(Str("endpoint host (and port)", min_len=1), required=True),
+    "provider": Str("generic, aws, gcp or azure", enum=("generic", "aws", "gcp", "azure")),
+    "region": Str("bucket region", min_len=1),
+    "secretRef": SECRET_REF,
+    "interval": Field(duration("how often to fetch"), default="5m"),
+}, "a Bucket")
+
+SOURCE = Obj("Source", {
+    "name": Field(subdomain("the source's name: the Flux object's name"), required=True),
+    "git": GIT, "oci": OCI, "helm": HELM_REPO, "bucket": BUCKET,
+}, "a named source", exactly_one=(("git", "oci", "helm", "bucket"),))
+
+# -- applications ------------------------------------------------------------
+
+VALUES_FROM = Obj("ValuesReference", {
+    "kind": Field(Str(enum=("ConfigMap", "Secret")), required=True),
+    "name": Field(subdomain("the ConfigMap or Secret (in the Flux namespace)"), required=True),
+    "valuesKey": Str("key that holds the values (default values.yaml)", min_len=1),
+    "targetPath": Str("where to put the value in the values tree", min_len=1, max_len=250,
+                      pattern=r"([a-zA-Z0-9_\-.\\/]|\[[0-9]{1,5}\])+",
+                      hint="a dotted path such as a.b[0].c"),
+    "optional": Bool("do not fail when the object is missing"),
+})
+
+HELM_APP = Obj("HelmApplication", {
+    "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
+    "version": Str("chart version: exact (1.16.1) or a semver range (>=1.16 <2)", min_len=1),
+    "repository": Str("https:// chart repository, or the oci:// URL of the chart",
+                      pattern=r"(https?|oci)://.+",
+                      hint="use https://charts.example.com or oci://registry/path/chart"),
+    "source": Str("a declared helm, git, oci or bucket source instead of repository", min_len=1),
+    "releaseName": Str("Helm release name (default: the application name)", pattern=DNS_SUBDOMAIN,
+                       hint=SUBDOMAIN_HINT, max_len=53, min_len=1),
+    "targetNamespace": label("namespace to install into (default: the application namespace)"),
+    "createNamespace": Field(Bool("create the target namespace"), default=True),
+    "values": Any_("chart values, passed through exactly", kind=dict),
+    "valuesFrom": List(VALUES_FROM, "values from ConfigMaps and Secrets, merged in order"),
+    "crds": Str("CRD policy on install and upgrade", enum=("Create", "CreateReplace", "Skip")),
+    "remediation": Obj("Remediation", {
+        "retries": Int("install and upgrade remediation retries (negative: forever)", minimum=-1),
+    }),
+    "interval": duration("how often helm-controller reconciles the release"),
+    "timeout": duration("timeout of Helm actions"),
+    "driftDetection": Str("drift detection mode", enum=("enabled", "warn", "disabled")),
+    "serviceAccountName": Str("service account to impersonate", min_len=1),
+    "dependsOn": List(label("a helm application of this cluster"),
+                      "helm applications to install first", unique=True),
+}, "a HelmRelease", at_most_one=(("repository", "source"),))
+
+
+def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
+    for key in ("apiVersion", "kind"):
+        if not isinstance(m.get(key), str) or not m.get(key):
+            errors.append(Problem(join(path, key), f"{key} is required"))
+    meta = m.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta.get("name"):
+        errors.append(Problem(join(path, "metadata.name"), "metadata.name is required"))
+    elif "namespace" in meta and not isinstance(meta["namespace"], str):
+        errors.append(Problem(join(path, "metadata.namespace"), "expected a string"))
+
+
+class Manifest(Any_):
+    def validate(self, value, path, errors):
+        if not isinstance(value, dict):
+            errors.append(Problem(path, "expected a Kubernetes object (a mapping)"))
+            return value
+        _check_manifest(value, path, errors)
+        return value
+
+    def json_schema(self):
+        return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
+                             "properties": {"apiVersion": {"type": "string", "minLength": 1},
+                                            "kind": {"type": "string", "minLength": 1},
+                                            "metadata": {"type": "object", "required": ["name"],
+                                                         "properties": {"name": {"type": "string", "minLength": 1}}}}})
+
+
+SELECTOR = Obj("ResourceSelector", {
+    "kinds": List(Str(min_len=1), "any of these kinds"),
+    "names": List(Str(min_len=1), "any of these names"),
+    "namespaces": List(Str(), "any of these namespaces"),
+    "matchLabels": StrMap("all of these labels"),
+    "matchAnnotations": StrMap("all of these annotations"),
+})
+
+APPLICATION = Obj("Application", {
+    "name": Field(label("the application's directory name, unique within its bundle"), required=True),
+    "namespace": Str("default namespace for namespaced objects that have none (\"\" opts out)",
+                     pattern=f"({DNS_LABEL})?", hint=LABEL_HINT, max_len=63),
+    "helm": HELM_APP,
+    "manifests": List(Manifest("a Kubernetes object"), "inline Kubernetes objects"),
+    "resources": Obj("Resources", {"selector": Field(SELECTOR, required=True)},
+                     "objects taken from the input package"),
+}, exactly_one=(("helm", "manifests", "resources"),))
+
+# -- bundles and nodes -------------------------------------------------------
+
+HEALTH_CHECK = Obj("HealthCheck", {
+    "apiVersion": Str(min_len=1), "kind": Field(Str(min_len=1), required=True),
+    "name": Field(Str(min_len=1), required=True), "namespace": Str(min_len=1),
+})
+
+PATCH = Obj("Patch", {
+    "patch": Field(Str("a strategic-merge or JSON6902 patch", min_len=1), required=True),
+    "target": Obj("PatchTarget", {k: Str(min_len=1) for k in (
+        "group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector")}),
+})
+
+BUNDLE = Obj("Bundle", {
+    "name": Field(label("the Flux Kustomization's name, unique in the cluster"), required=True),
+    "dependsOn": List(label("a bundle of this cluster"), "bundles to reconcile first", unique=True),
+    "interval": duration("reconcile interval"),
+    "retryInterval": duration("retry interval after a failure"),
+    "timeout": duration("timeout of build, apply and health checks"),
+    "prune": Bool("delete objects removed from the bundle"),
+    "wait": Bool("wait for every applied object to be ready"),
+    "force": Bool("recreate objects on immutable field changes"),
+    "suspend": Bool("suspend reconciliation"),
+    "targetNamespace": label("namespace for every object of the bundle"),
+    "serviceAccountName": Str("service account to impersonate", min_len=1),
+    "healthChecks": List(HEALTH_CHECK, "objects whose readiness the bundle waits for"),
+    "postBuild": Obj("PostBuild", {
+        "substitute": StrMap("variables to substitute; values are strings",
+                             key=Str(pattern=ENV_VAR, hint="variable names use letters, digits and _")),
+        "substituteFrom": List(Obj("SubstituteReference", {
+            "kind": Field(Str(enum=("ConfigMap", "Secret")), required=True),
+            "name": Field(subdomain(), required=True),
+            "optional": Bool(),
+        })),
+    }),
+    "decryption": Obj("Decryption", {
+        "provider": Field(Str(enum=("sops",)), required=True),
+        "secretRef": SECRET_REF,
+    }),
+    "patches": List(PATCH, "patches applied to the bundle's objects"),
+    "components": List(Str(min_len=1), "kustomize components, relative to the bundle directory"),
+    "labels": StrMap("labels of the Flux Kustomization"),
+    "annotations": StrMap("annotations of the Flux Kustomization"),
+    "source": Str("source of an external bundle (one with path)", min_len=1),
+    "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path),
+    "applications": List(APPLICATION, "what the bundle renders"),
+})
+
+NODE = Obj("Node", {
+    "name": Field(label("one directory level"), required=True),
+    "source": Str("default source for external bundles below", min_len=1),
+    "bundles": List(BUNDLE),
+}, "a node of the tree")
+NODE.fields["children"] = Field(List(NODE, "child nodes"))
+
+# -- the cluster -------------------------------------------------------------
+
+FLUX = Obj("Flux", {
+    "namespace": Field(label("namespace of every generated Flux object"), default="flux-system"),
+    "placement": Field(Str("where bundle Kustomizations are written",
+                           enum=("separate", "integrated")), default="separate"),
+    "sourceRef": Obj("SourceRef", {
+        "kind": Str("default: the bootstrap sync kind, else GitRepository",
+                    enum=("GitRepository", "OCIRepository", "Bucket")),
+        "name": subdomain("default: the Flux namespace's name, as bootstrap creates it"),
+    }, "the source that holds this generated tree"),
+    "defaults": Obj("Defaults", {
+        "interval": Field(duration(), default="10m"),
+        "retryInterval": Field(duration(), default="2m"),
+        "timeout": Field(duration(), default="5m"),
+        "prune": Field(Bool(), default=True),
+        "wait": Field(Bool(), default=True),
+    }, "applied to every bundle unless the bundle sets it"),
+})
+FLUX.fields["sourceRef"].default = FILL
+FLUX.fields["defaults"].default = FILL
+
+LAYOUT = Obj("Layout", {
+    "root": Field(Str("directory of the tree, relative to the repository root", min_len=1,
+                      check=_relative_dir), default="clusters"),
+    "kustomizationMode": Field(Str(enum=("explicit", "recursive")), default="explicit"),
+    "fileNaming": Field(Str(enum=("namespaced", "kind-name")), default="namespaced"),
+})
+
+BOOTSTRAP = Obj("Bootstrap", {
+    "mode": Field(Str(enum=("flux-operator", "gotk")), default="flux-operator"),
+    "fluxVersion": Field(Str("Flux version or range, e.g. 2.9.x", min_len=1), required=True),
+    "registry": Str("container registry of the Flux images (default ghcr.io/fluxcd)", min_len=1),
+    "components": List(Str(enum=CONTROLLERS), "Flux controllers to run", unique=True),
+    "sync": Obj("Sync", {
+        "kind": Field(Str(enum=("GitRepository", "OCIRepository")), default="GitRepository"),
+        "url": Field(Str("URL of the repository that holds this tree", min_len=1,
+                         pattern=r"(https?|ssh|oci)://.+",
+                         hint="use https://, ssh:// or (for OCIRepository) oci://"), required=True),
+        "ref": Str("git: refs/heads/<branch> or refs/tags/<tag>; oci: a tag", min_len=1),
+        "secretRef": SECRET_REF,
+    }),
+})
+
+SPEC = Obj("ClusterSpec", {
+    "flux": Field(FLUX, default=FILL),
+    "layout": Field(LAYOUT, default=FILL),
+    "output": Field(Obj("Output", {"emit": Field(Str(enum=("all", "flux", "apps")), default="all")}),
+                    default=FILL),
+    "sources": List(SOURCE),
+    "bootstrap": BOOTSTRAP,
+    "nodes": List(NODE),
+})
+
+METADATA = Obj("Metadata", {
+    "name": Field(label("the cluster's directory name"), required=True),
+    "namespace": Str(),
+    "labels": StrMap(),
+    "annotations": Any_(kind=dict),
+})
+
+CLUSTER = Obj("Cluster", {
+    "apiVersion": Field(Str(enum=(API_VERSION,)), required=True),
+    "kind": Field(Str(enum=(KIND,)), required=True),
+    "metadata": Field(METADATA, required=True),
+    "spec": Field(SPEC, default=FILL),
+}, "a cluster: fn.kure.dev/v1alpha1 Cluster")
+
+
+def json_schema() -> dict:
+    s = CLUSTER.json_schema()
+    out = {"$schema": "http://json-schema.org/draft-07/schema#",
+           "$id": "https://kure.dev/schemas/fn.kure.dev/v1alpha1/cluster.json", **s}
+    defs = schema_definitions()
+    if defs:
+        out["definitions"] = defs
+    return out

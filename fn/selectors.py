@@ -1,0 +1,52 @@
+"""`resources` applications: pick items of the input package by selector."""
+
+from __future__ import annotations
+
+from .krm.resourcelist import KubeObject
+from .model.cluster import Application, Cluster, Warning_
+from .model.schema import Problem
+
+
+def matches(selector: dict, item: KubeObject) -> bool:
+    if selector.get("kinds") and item.kind not in selector["kinds"]:
+        return False
+    if selector.get("names") and item.name not in selector["names"]:
+        return False
+    if selector.get("namespaces") and item.namespace not in selector["namespaces"]:
+        return False
+    labels, anns = item.labels, item.annotations
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    if any(anns.get(k) != v for k, v in (selector.get("matchAnnotations") or {}).items()):
+        return False
+    return True
+
+
+def select_resources(cluster: Cluster, candidates: list[KubeObject]):
+    """([(app, items)], errors, warnings) for every `resources` application."""
+    selections: list[tuple[Application, list[KubeObject]]] = []
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    chosen_by: dict[int, Application] = {}
+    for app in cluster.applications():
+        res = app.spec.get("resources")
+        if res is None:
+            continue
+        sel = res["selector"]
+        path = f"{app.path}.resources.selector"
+        if not any(sel.get(k) for k in ("kinds", "names", "namespaces", "matchLabels", "matchAnnotations")):
+            problems.append(Problem(path, "an empty selector would take every item of the package; "
+                                          "set kinds, names, namespaces, matchLabels or matchAnnotations"))
+            continue
+        items = [it for it in candidates if matches(sel, it)]
+        if not items:
+            warnings.append(Warning_(path, "the selector matches no item of the input package"))
+        for it in items:
+            other = chosen_by.get(id(it))
+            if other is not None:
+                problems.append(Problem(path, f"{it.kind} {it.name!r} is also selected by "
+                                              f"{other.path}; an item can be placed only once — "
+                                              "narrow one of the selectors"))
+            chosen_by[id(it)] = app
+        selections.append((app, items))
+    return selections, problems, warnings
