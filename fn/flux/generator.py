@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Iterable
 
 from ..engine import Generated, canonical
-from ..kinds import is_namespaced
+from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, repo_path
 from ..model.cluster import Application, Bundle, Cluster, Node
 from .helm import HELM_API, helm_release
@@ -94,12 +93,7 @@ class ResourceGenerator:
 
     @staticmethod
     def _manifest(m: dict, app: Application) -> dict:
-        obj = copy.deepcopy(m)
-        ns = app.namespace
-        meta = obj["metadata"]
-        if ns and not meta.get("namespace") and is_namespaced(obj["kind"]):
-            meta["namespace"] = ns
-        return obj
+        return with_default_namespace(m, app.namespace)
 
     # -- declared sources -------------------------------------------------------
     def sources(self, cluster: Cluster, bundles: Iterable[Bundle],
