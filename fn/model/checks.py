@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 from .cluster import Application, Bundle, Cluster, Node, Warning_
 from .schema import Problem
 
+CONTROL_DIRS = {"flux": "flux-system", "argocd": "argocd"}  # = layout.plan FLUX_DIR, ARGOCD_DIR
 EXACT_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?")
 HELM_RELEASE_MAX = 53
 
@@ -19,7 +20,7 @@ HELM_RELEASE_MAX = 53
 def check_cluster(cluster: Cluster, valid: dict) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_unique_names, _sources, _bundles, _bundle_dependencies, _applications,
-                 _helm_dependencies, _bootstrap, _directories):
+                 _helm_dependencies, _bootstrap, _directories, _engine_settings, _argocd):
         rule(cluster, problems)
     return problems
 
@@ -59,7 +60,7 @@ def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
                 "helm application name (HelmReleases share the Flux namespace, so unique in the cluster)",
                 problems)
     for bundle in cluster.bundles():
-        if bundle.name == cluster.namespace:
+        if cluster.gitops == "flux" and bundle.name == cluster.namespace:
             problems.append(Problem(f"{bundle.path}.name",
                                     f"{bundle.name!r} is the name of the bootstrap Kustomization "
                                     f"(named after the Flux namespace); choose another name"))
@@ -68,6 +69,11 @@ def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
 # -- sources -------------------------------------------------------------------
 
 def _sources(cluster: Cluster, problems: list[Problem]) -> None:
+    for node in cluster.walk_nodes():
+        if node.source and node.source not in cluster.sources:
+            problems.append(Problem(f"{node.path}.source", _unknown_source(cluster, node.source)))
+    if cluster.gitops != "flux":
+        return  # the rest is about Flux's sourceRef and bootstrap
     ref = cluster.source_ref
     name = ref["name"]
     src = cluster.sources.get(name)
@@ -84,9 +90,6 @@ def _sources(cluster: Cluster, problems: list[Problem]) -> None:
         problems.append(Problem(cluster.sources[name].path + ".name",
                                 f"bootstrap creates the source {name!r}; declare it only once "
                                 "(remove it from spec.sources or from spec.bootstrap.sync)"))
-    for node in cluster.walk_nodes():
-        if node.source and node.source not in cluster.sources:
-            problems.append(Problem(f"{node.path}.source", _unknown_source(cluster, node.source)))
 
 
 def _unknown_source(cluster: Cluster, name: str) -> str:
@@ -118,7 +121,7 @@ def _bundles(cluster: Cluster, problems: list[Problem]) -> None:
                                     "source applies to external bundles only (with path); a rendered "
                                     "bundle always comes from spec.flux.sourceRef — remove source or "
                                     "add path"))
-        if b.spec.get("healthChecks") and b.spec.get("wait") is True:
+        if cluster.gitops == "flux" and b.spec.get("healthChecks") and b.spec.get("wait") is True:
             problems.append(Warning_(f"{b.path}.healthChecks",
                                      "Flux ignores healthChecks when wait is true (wait already checks "
                                      "every applied object); remove wait: true or the healthChecks"))
@@ -277,7 +280,7 @@ def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
     b = cluster.bootstrap
-    if not b or not b.get("sync"):
+    if not b or not b.get("sync") or cluster.gitops != "flux":
         return
     sync = b["sync"]
     url = sync["url"]
@@ -294,7 +297,8 @@ def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
 def _directories(cluster: Cluster, problems: list[Problem]) -> None:
     """Nodes and bundles share directory levels: names must not collide."""
     def level(owner_path: str, nodes: list[Node], bundles: list[Bundle], top: bool) -> None:
-        taken: dict[str, str] = {"flux-system": "the flux-system directory"} if top else {}
+        control = CONTROL_DIRS[cluster.gitops]
+        taken: dict[str, str] = {control: f"the {control} directory"} if top else {}
         for n in nodes:
             if n.name in taken:
                 problems.append(Problem(f"{n.path}.name", f"directory {n.name!r} is already used by "
@@ -310,3 +314,138 @@ def _directories(cluster: Cluster, problems: list[Problem]) -> None:
         for n in nodes:
             level(n.path, n.children, n.bundles, False)
     level("spec", cluster.nodes, [], True)
+
+
+# -- the engine's settings ----------------------------------------------------------
+
+def _engine_settings(cluster: Cluster, problems: list[Problem]) -> None:
+    """Settings of the engine not chosen are ignored, with a warning."""
+    given = cluster.document.get("spec") if isinstance(cluster.document.get("spec"), dict) else {}
+    if cluster.gitops == "flux":
+        if given.get("argocd") is not None:
+            problems.append(Warning_("spec.argocd", "Argo CD settings are ignored with gitops: flux "
+                                                    "(the default); set gitops: argocd to use them"))
+        return
+    if given.get("flux") is not None:
+        problems.append(Warning_("spec.flux", "Flux settings are ignored with gitops: argocd"))
+    if given.get("bootstrap") is not None:
+        problems.append(Warning_("spec.bootstrap", "bootstrap installs Flux and is ignored with "
+                                                   "gitops: argocd; the root Application in the "
+                                                   "argocd directory is the Argo CD bootstrap"))
+
+
+# -- Argo CD ---------------------------------------------------------------------------
+
+# Bundle and helm settings without an Argo CD equivalent. Those that change what
+# is deployed are errors; those that only tune how Flux reconciles are ignored.
+ARGOCD_BUNDLE_ERRORS = {
+    "postBuild": "Argo CD has no post-build variable substitution, so ${VAR} would be applied "
+                 "literally; write the values into the manifests or use gitops: flux",
+    "decryption": "Argo CD does not decrypt SOPS secrets, so they would be applied encrypted; "
+                  "use a secrets operator (e.g. external-secrets) or gitops: flux",
+    "serviceAccountName": "Argo CD sets impersonation in the AppProject "
+                          "(destinationServiceAccounts), not per Application; remove it and "
+                          "configure the project",
+}
+ARGOCD_BUNDLE_IGNORED = ("interval", "retryInterval", "timeout", "wait", "force", "healthChecks")
+ARGOCD_HELM_ERRORS = {
+    "valuesFrom": "Argo CD reads Helm values only from the Application (valuesObject), not from "
+                  "ConfigMaps or Secrets; move them into helm.values",
+    "serviceAccountName": ARGOCD_BUNDLE_ERRORS["serviceAccountName"],
+}
+ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection")
+
+
+def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
+    """For each bundle, the bundles it must follow under Argo CD: its dependsOn,
+    plus the bundles holding the helm applications its helm applications
+    depend on (Argo CD orders whole Applications, not releases)."""
+    helm_bundle = {a.name: a.bundle.name for a in cluster.applications() if a.helm is not None}
+    graph: dict[str, list[str]] = {}
+    for b in cluster.bundles():
+        edges = list(b.depends_on)
+        for app in b.applications:
+            for dep in (app.helm or {}).get("dependsOn") or []:
+                other = helm_bundle.get(dep)
+                if other is not None and other != b.name and other not in edges:
+                    edges.append(other)
+        graph[b.name] = edges
+    return graph
+
+
+def _argocd(cluster: Cluster, problems: list[Problem]) -> None:
+    if cluster.gitops != "argocd":
+        return
+    from ..argocd.names import application_names  # the engine names its Applications
+
+    sound = not any(type(p) is Problem for p in problems)  # warnings aside
+    if not cluster.argocd.get("repoURL"):
+        problems.append(Problem("spec.argocd.repoURL",
+                                "repoURL is required with gitops: argocd: the URL of the repository "
+                                "that holds this tree, e.g. https://github.com/acme/fleet.git"))
+    for b in cluster.bundles():
+        for key, why in ARGOCD_BUNDLE_ERRORS.items():
+            if b.spec.get(key):
+                problems.append(Problem(f"{b.path}.{key}", f"{key} cannot be used with gitops: "
+                                                            f"argocd: {why}"))
+        for key in ARGOCD_BUNDLE_IGNORED:
+            if b.spec.get(key) not in (None, []):
+                problems.append(Warning_(f"{b.path}.{key}", f"{key} tunes Flux and is ignored with "
+                                                            "gitops: argocd"))
+        if b.is_external and b.source_name in cluster.sources:
+            _argocd_source(cluster, cluster.sources[b.source_name],
+                           f"{b.path}.source" if b.spec.get("source") else f"{b.path}.path",
+                           problems)
+        for app in b.applications:
+            h, p = app.helm, f"{app.path}.helm"
+            if h is None:
+                continue
+            for key, why in ARGOCD_HELM_ERRORS.items():
+                if h.get(key):
+                    problems.append(Problem(f"{p}.{key}", f"{key} cannot be used with gitops: "
+                                                          f"argocd: {why}"))
+            for key in ARGOCD_HELM_IGNORED:
+                if h.get(key) is not None:
+                    problems.append(Warning_(f"{p}.{key}", f"{key} tunes Flux's helm-controller and "
+                                                           "is ignored with gitops: argocd"))
+            if h.get("source") in cluster.sources:
+                _argocd_source(cluster, cluster.sources[h["source"]], f"{p}.source", problems)
+    for cycle in find_cycles(bundle_order(cluster)) if sound else ():
+        problems.append(Problem(_helm_edge(cluster, cycle),
+                                "with gitops: argocd a helm dependsOn on another bundle's "
+                                "application orders the bundles, which makes a cycle: "
+                                + " -> ".join(cycle + [cycle[0]])
+                                + "; remove one of these dependencies"))
+    seen: dict[str, str] = {}
+    for name, path in application_names(cluster):
+        if name in seen:
+            problems.append(Problem(path, f"the Argo CD Application name {name!r} is already used "
+                                          f"by {seen[name]}; rename one of them"))
+        seen.setdefault(name, path)
+
+
+def _helm_edge(cluster: Cluster, cycle: list[str]) -> str:
+    """The field of the first helm dependsOn that makes a bundle follow another
+    in `cycle` (a cycle of bundle dependsOn alone is reported elsewhere)."""
+    for here, there in zip(cycle, cycle[1:] + cycle[:1]):
+        bundle = cluster.find_bundle(here)
+        if there in bundle.depends_on:
+            continue
+        for app in bundle.applications:
+            for i, dep in enumerate((app.helm or {}).get("dependsOn") or []):
+                target = cluster.find_bundle(there)
+                if any(a.name == dep for a in target.applications):
+                    return f"{app.path}.helm.dependsOn[{i}]"
+    return f"{cluster.find_bundle(cycle[0]).path}.dependsOn"
+
+
+def _argocd_source(cluster: Cluster, src, path: str, problems: list[Problem]) -> None:
+    if src.type == "bucket":
+        problems.append(Problem(path, f"source {src.name!r} is a bucket; Argo CD reads only git, "
+                                      "Helm and OCI repositories — use one of those with "
+                                      "gitops: argocd"))
+    elif src.type == "git" and src.spec.get("semver"):
+        problem = Problem(f"{src.path}.git.semver", "Argo CD follows git refs, not semver ranges of "
+                                                    "tags; with gitops: argocd set branch, tag or commit")
+        if problem not in problems:  # once, however many use the source
+            problems.append(problem)

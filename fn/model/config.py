@@ -305,8 +305,63 @@ BOOTSTRAP = Obj("Bootstrap", {
     }),
 })
 
+SYNC_OPTION = r"[A-Za-z][A-Za-z0-9]*=.+"
+DEFAULT_SYNC_OPTIONS = ("CreateNamespace=true", "ServerSideApply=true")
+
+
+def _repo_url(value: str) -> str | None:
+    if any(value.startswith(p) for p in ("https://", "http://", "ssh://", "oci://")):
+        return None
+    if "@" in value and ":" in value.split("@", 1)[1] and "://" not in value:
+        return None  # scp-style git@host:org/repo, which Argo CD accepts
+    return (f"{value!r} is not a repository URL; write https://host/org/repo.git, "
+            "ssh://git@host/org/repo.git or git@host:org/repo.git")
+
+
+ARGOCD = Obj("ArgoCD", {
+    "namespace": Field(label("namespace of every generated Application: where Argo CD runs"),
+                       default="argocd"),
+    "project": Field(subdomain("AppProject of every generated Application"), default="default"),
+    "repoURL": Str("the repository that holds this generated tree (required with gitops: argocd)",
+                   min_len=1, check=_repo_url),
+    "targetRevision": Field(Str("branch, tag or commit of repoURL to sync", min_len=1),
+                            default="HEAD"),
+    "destination": Obj("Destination", {
+        "server": Str("API server URL of the target cluster (default https://kubernetes.default.svc)",
+                      pattern=r"https?://.+", hint="write the API server's URL, e.g. "
+                                                  "https://kubernetes.default.svc"),
+        "name": Str("name of the target cluster as registered in Argo CD", min_len=1),
+    }, "the cluster bundles and helm applications deploy to", at_most_one=(("server", "name"),)),
+    "syncPolicy": Obj("SyncPolicy", {
+        "automated": Obj("Automated", {
+            "enabled": Field(Bool("sync automatically (false: manual syncs only)"), default=True),
+            "prune": Field(Bool("delete resources removed from the tree (a bundle's prune overrides)"),
+                           default=True),
+            "selfHeal": Field(Bool("revert changes made in the cluster"), default=True),
+        }),
+        "syncOptions": Field(List(Str("an Argo CD sync option such as CreateNamespace=true",
+                                      pattern=SYNC_OPTION, hint="write Name=value, e.g. "
+                                                                "ServerSideApply=true"),
+                                  "sync options of every Application", unique=True),
+                             default=list(DEFAULT_SYNC_OPTIONS)),
+        "retry": Obj("Retry", {
+            "limit": Int("failed sync attempts to retry (negative: forever)", minimum=-1),
+            "backoff": Obj("Backoff", {
+                "duration": duration("first back-off"),
+                "factor": Int("back-off multiplier", minimum=1),
+                "maxDuration": duration("longest back-off"),
+            }),
+        }, "retry failed syncs (absent: no retries)"),
+    }),
+}, "Argo CD settings, used with gitops: argocd")
+ARGOCD.fields["syncPolicy"].default = FILL
+ARGOCD.fields["syncPolicy"].type.fields["automated"].default = FILL
+
 SPEC = Obj("ClusterSpec", {
+    "gitops": Field(Str("the GitOps engine that applies the tree", enum=("flux", "argocd")),
+                    default="flux"),
     "flux": Field(FLUX, default=FILL),
+    "argocd": Field(ARGOCD, default=FILL),
     "layout": Field(LAYOUT, default=FILL),
     "output": Field(Obj("Output", {"emit": Field(Str(enum=("all", "flux", "apps")), default="all")}),
                     default=FILL),

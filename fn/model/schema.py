@@ -260,6 +260,8 @@ class Field:
             return self.type.validate({}, "", [])
         if self.default is None and isinstance(self.type, List):
             return []
+        if isinstance(self.default, list):
+            return list(self.default)  # never share a mutable default
         return self.default
 
 
