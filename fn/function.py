@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .engine import OWNER, Generated
-from .flux import Engine
+from .engine import OWNER, Generated, engine_for_cluster
 from .krm.resourcelist import (FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Result)
 from .model import config as cfg
 from .model.cluster import Cluster, ConfigError, build
 from .selectors import select_resources
+
+TOOL_NAMES = {"flux": "Flux", "argocd": "Argo CD"}
 
 
 @dataclass
@@ -77,8 +78,9 @@ def _ref_of(doc: dict) -> dict:
     return {"apiVersion": cfg.API_VERSION, "kind": cfg.KIND, "name": name}
 
 
-def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
-    """Run the function on `rl` (in place) and return it with results."""
+def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList:
+    """Run the function on `rl` (in place) and return it with results.
+    `engine_factory(cluster)` gives each cluster's engine (by `spec.gitops`)."""
     out = Outcome()
     configs = find_configs(rl)
     if not configs:
@@ -142,7 +144,7 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
             out.warning(w.message, ref=ref, path=w.path, file=src.file)
         extra = [Generated(it.data, "selected", app) for app, its in selections for it in its]
         by_data = {id(it.data): it for _, its in selections for it in its}
-        engine = engine_factory()
+        engine = engine_factory(cluster)
         tree = engine.create_layout_with_resources(cluster, extra=extra,
                                                    existing=frozenset(existing))
         for path, index, obj, owned, shared in tree.entries():
@@ -173,7 +175,8 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
     rl.items = kept + generated_items
     summary = ", ".join(f"{c.name}: {sum(1 for i in generated_items if i.annotation(OWNER) == c.name)} items"
                         for c, _ in clusters)
-    out.results.append(Result(f"generated the Flux tree ({summary})", "info"))
+    tools = " and ".join(sorted({TOOL_NAMES[c.gitops] for c, _ in clusters}))
+    out.results.append(Result(f"generated the {tools} tree ({summary})", "info"))
     rl.results.extend(out.results)
     return rl
 

@@ -13,12 +13,12 @@ from .model.cluster import ConfigError, build
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="kure-fn render",
-                                     description="Write the Flux tree of each Cluster config to DIR.")
+                                     description="Write the GitOps tree of each Cluster config to DIR.")
     parser.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML files with Cluster configs")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     args = parser.parse_args(argv)
 
-    from .flux import Engine
+    from .engine import engine_for_cluster
 
     clusters = []
     failed = False
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     for cluster in clusters:
         for w in cluster.warnings:
             sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
-        tree = Engine().create_layout_with_resources(cluster)
+        tree = engine_for_cluster(cluster).create_layout_with_resources(cluster)
         tree.write(out)
         print(f"{cluster.name}: wrote {len(tree.paths())} files under {out}")
     return 0

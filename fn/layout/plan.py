@@ -2,7 +2,7 @@
 
 One place decides every directory, so that a Flux Kustomization's
 `spec.path` and the directory actually written can never disagree (Kure's
-first defect). The Argo CD engine will use the same plan.
+first defect). The Argo CD engine uses the same plan.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..model.cluster import Application, Bundle, Cluster, Node
 
 FLUX_DIR = "flux-system"
+ARGOCD_DIR = "argocd"
 
 
 def join(*parts: str) -> str:
@@ -39,6 +40,11 @@ class TreePlan:
     @property
     def flux_dir(self) -> str:
         return join(self.cluster_dir, FLUX_DIR)
+
+    @property
+    def argocd_dir(self) -> str:
+        """The Argo CD control directory: the root and bundle Applications."""
+        return join(self.cluster_dir, ARGOCD_DIR)
 
     def node_dir(self, node: Node) -> str:
         return join(self.cluster_dir, *node.segments)
