@@ -23,8 +23,18 @@ UPDATE_GOLDEN = os.environ.get("KURE_FN_UPDATE_GOLDEN") == "1"
 BIN = Path(sys.executable).parent  # where the kure-fn console script is installed
 
 
-def example_dirs() -> list[Path]:
-    return sorted(p for p in EXAMPLES.iterdir() if (p / "Kptfile").exists())
+def example_dirs(gitops: str | None = None) -> list[Path]:
+    """Example packages; with `gitops`, only those whose Cluster uses that engine."""
+    dirs = sorted(p for p in EXAMPLES.iterdir() if (p / "Kptfile").exists())
+    return [p for p in dirs if gitops is None or example_gitops(p) == gitops]
+
+
+def example_gitops(pkg: Path) -> str:
+    """The engine (spec.gitops, default flux) of the package's Cluster config."""
+    for doc in package_items(pkg):
+        if doc.get("kind") == "Cluster" and str(doc.get("apiVersion", "")).startswith("fn.kure.dev/"):
+            return (doc.get("spec") or {}).get("gitops") or "flux"
+    return "flux"
 
 
 def package_items(pkg: Path) -> list[dict]:

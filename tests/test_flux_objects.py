@@ -9,7 +9,7 @@ from helpers import (GOLDEN, example_dirs, generated, is_flux, package_items, re
 
 
 def outputs():
-    for pkg in example_dirs():
+    for pkg in example_dirs("flux"):
         rc, doc = run_doc(resource_list(package_items(pkg)))
         assert rc == 0
         yield pkg.name, generated(doc)
@@ -25,7 +25,7 @@ def strip_internal(obj: dict) -> dict:
     return obj
 
 
-@pytest.mark.parametrize("pkg", example_dirs(), ids=lambda p: p.name)
+@pytest.mark.parametrize("pkg", example_dirs("flux"), ids=lambda p: p.name)
 def test_flux_objects_pass_the_flux_schemas(pkg):
     rc, doc = run_doc(resource_list(package_items(pkg)))
     assert rc == 0
@@ -46,7 +46,7 @@ def bootstrap_sources(objs):
     return out
 
 
-@pytest.mark.parametrize("pkg", example_dirs(), ids=lambda p: p.name)
+@pytest.mark.parametrize("pkg", example_dirs("flux"), ids=lambda p: p.name)
 def test_every_reference_resolves(pkg):
     rc, doc = run_doc(resource_list(package_items(pkg)))
     objs = generated(doc)
