@@ -645,6 +645,9 @@ BAD = {
                     {"name": "extra", "namespace": "flux-system", "manifests": [
                         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-values"}}]})),
         "spec.nodes[0].bundles[0].applications[1].manifests[0]"),
+    "bundle targetNamespace over HelmReleases": (
+        _bad(bundle("b", helm_app("web"), targetNamespace="web")),
+        "spec.nodes[0].bundles[0].targetNamespace"),
     "values that are not a mapping": (
         _bad(bundle("b", helm_app("web", values=["a"]))), f"{APP}.helm.values"),
     "valuesFrom of an unknown kind": (

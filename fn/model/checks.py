@@ -190,6 +190,16 @@ def _applications(cluster: Cluster, problems: list[Problem]) -> None:
         elif app.spec.get("manifests") is not None:
             _manifests(app, problems)
     _values_config_maps(cluster, problems)
+    for b in cluster.bundles():
+        target = b.spec.get("targetNamespace")
+        helm_apps = [a.name for a in b.applications if a.helm is not None]
+        if target and target != cluster.namespace and helm_apps:
+            problems.append(Problem(
+                f"{b.path}.targetNamespace",
+                f"targetNamespace would move the HelmReleases of this bundle ({', '.join(helm_apps)}) "
+                f"out of {cluster.namespace!r}: Flux rewrites the namespace of every object it builds, "
+                "which breaks their health checks, dependsOn and values references; set "
+                "helm.targetNamespace (or the application namespace) to choose where a chart installs"))
 
 
 def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
