@@ -105,9 +105,7 @@ def test_every_field_of_the_config_reaches_the_helm_release():
                                 "targetPath": "a.b[0]", "optional": True}],
                    values={"installCRDs": True})
     hr = releases(render(cluster(bundle("certs", app, timeout="10m"))))["cert-manager"]
-    assert hr["metadata"] == {"name": "cert-manager", "namespace": FLUX_NS,
-                              "annotations": {"fn.kure.dev/cluster": "prod"}} | \
-        {"annotations": hr["metadata"]["annotations"]}
+    assert (hr["metadata"]["name"], hr["metadata"]["namespace"]) == ("cert-manager", FLUX_NS)
     assert hr["spec"] == {
         "chart": {"spec": {"chart": "cert-manager", "version": "v1.16.1",
                            "sourceRef": {"kind": "HelmRepository", "name": "charts-jetstack-io",
@@ -137,6 +135,16 @@ def test_defaults_release_name_namespaces_and_create_namespace():
     # no application namespace: the release installs into a namespace named after it
     hr = releases(render(cluster(bundle("web", helm_app("web")))))["web"]
     assert hr["spec"]["targetNamespace"] == hr["spec"]["storageNamespace"] == "web"
+
+
+@pytest.mark.parametrize("where", ["repository", "helm source"])
+def test_chart_defaults_to_the_application_name(where):
+    sources = [{"name": "repo", "helm": {"url": "https://charts.example.com"}}]
+    app = {"name": "ingress-nginx", "helm": {"version": "4.11.3",
+                                             **({"repository": "https://charts.example.com"}
+                                                if where == "repository" else {"source": "repo"})}}
+    hr = releases(render(cluster(bundle("b", app), sources=sources)))["ingress-nginx"]
+    assert hr["spec"]["chart"]["spec"]["chart"] == "ingress-nginx"
 
 
 def test_depends_on_is_namespace_qualified_across_bundles():
@@ -438,6 +446,7 @@ def test_examples_each_release_is_applied_once_and_its_source_resolves(pkg):
         src = by_ref.get(chart_source_of(hr))
         assert src is not None, chart_source_of(hr)
         assert posixpath.basename(posixpath.dirname(item_path(src))) == FLUX_NS
+        assert ("chart" in hr["spec"]) != ("chartRef" in hr["spec"])
         spec = dict(hr["spec"])
         spec.pop("values", None)
         assert "null" not in yaml.safe_dump(spec)
@@ -620,9 +629,10 @@ BAD = {
         _bad(bundle("b", helm_app("web", dependsOn=["web"]))), f"{APP}.helm.dependsOn[0]"),
     "dependsOn a missing application": (
         _bad(bundle("b", helm_app("web", dependsOn=["db"]))), f"{APP}.helm.dependsOn[0]"),
-    "https repository without chart": (
-        _bad(bundle("b", {"name": "web", "helm": {"repository": "https://c.example.com",
-                                                  "version": "1.0.0"}})), f"{APP}.helm.chart"),
+    "git source without chart": (
+        _bad(bundle("b", helm_app("web", source="git", version=None)),
+             sources=[{"name": "git", "git": {"url": "https://github.com/o/r"}}]),
+        f"{APP}.helm.chart"),
     "oci chart name that is not the URL's last segment": (
         _bad(bundle("b", helm_app("web", repository="oci://ghcr.io/o/web", chart="api"))),
         f"{APP}.helm.chart"),

@@ -19,6 +19,11 @@ def target_namespace(app: Application) -> str:
     return app.helm.get("targetNamespace") or app.namespace or app.name
 
 
+def chart_name(app: Application) -> str:
+    """The chart: helm.chart, else (a chart repository) the application name, as AICR does."""
+    return app.helm.get("chart") or app.name
+
+
 def values_config_map_name(app: Application) -> str:
     return f"{app.name}-values"
 
@@ -96,12 +101,12 @@ def _chart(app: Application, charts: ChartSources) -> dict:
         kind, name = derived
         if kind == "OCIRepository":
             return {"chartRef": {"kind": kind, "name": name, "namespace": ns}}
-        return {"chart": {"spec": {"chart": h["chart"], "version": h["version"],
+        return {"chart": {"spec": {"chart": chart_name(app), "version": h["version"],
                                    "sourceRef": {"kind": kind, "name": name, "namespace": ns}}}}
     src = cluster.sources[h["source"]]
     if src.type == "oci":
         return {"chartRef": {"kind": "OCIRepository", "name": src.name, "namespace": ns}}
-    chart_spec = {"chart": h["chart"], "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}
+    chart_spec = {"chart": chart_name(app), "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}
     if src.type == "helm":
         chart_spec["version"] = h["version"]
     else:  # a chart inside a git repository or bucket: rebuild when the source changes

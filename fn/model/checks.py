@@ -225,8 +225,6 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
                 problems.append(Problem(f"{p}.repository",
                                         f"{repo!r} is not a chart URL; write the chart's full "
                                         "address, e.g. oci://ghcr.io/org/charts/podinfo"))
-        elif h.get("chart") is None:
-            problems.append(Problem(f"{p}.chart", "chart is required with an https:// repository"))
         if h.get("version") is None:
             problems.append(Problem(f"{p}.version", "version is required for repository charts: "
                                                     "an exact version (1.16.1) or a range (>=1.16 <2)"))
@@ -235,9 +233,9 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
     if src is None:
         problems.append(Problem(f"{p}.source", _unknown_source(cluster, source_name)))
         return
-    if src.type in ("helm", "git", "bucket") and h.get("chart") is None:
-        what = "chart name" if src.type == "helm" else "chart's path inside the source, e.g. ./charts/app"
-        problems.append(Problem(f"{p}.chart", f"chart is required with a {src.type} source: the {what}"))
+    if src.type in ("git", "bucket") and h.get("chart") is None:
+        problems.append(Problem(f"{p}.chart", f"chart is required with a {src.type} source: the "
+                                              "chart's path inside the source, e.g. ./charts/app"))
     if src.type == "helm" and h.get("version") is None:
         problems.append(Problem(f"{p}.version", "version is required for charts from a Helm "
                                                 "repository: an exact version or a range"))
