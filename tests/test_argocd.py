@@ -475,3 +475,26 @@ def test_render_writes_the_tree_of_the_function(tmp_path, capsys):
     rc, doc = run_doc(resource_list(package_items(pkg)))
     written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     assert written == {item_path(o) for o in generated(doc)}
+
+
+def test_helm_rules_that_belong_to_flux_do_not_apply():
+    def mutate(c):
+        cm = bundles(c, "cert-manager")
+        cm["targetNamespace"] = "cert-manager"  # Flux: would move the HelmReleases (an error there)
+        helm = cm["applications"][0]["helm"]
+        helm.pop("chart")  # a chart repository's chart defaults to the application name
+        helm["valuesConfigMap"] = True  # Flux-only: values stay in the Application
+    c = config(mutate)
+    rc, doc = run_config(c)
+    assert rc == 0, doc["results"]
+    assert [r["field"]["path"] for r in doc["results"] if r["severity"] == "warning"] == [
+        "spec.nodes[0].bundles[1].applications[0].helm.valuesConfigMap"]
+    app = apps_by_name(generated(doc))["prod-cert-manager-cert-manager"]
+    assert app["spec"]["source"]["chart"] == "cert-manager"
+    assert app["spec"]["source"]["helm"]["valuesObject"]["b"] == 1
+    assert not any(o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-values")
+                   for o in generated(doc))
+    c["spec"]["gitops"] = "flux"
+    rc, doc = run_config(c)
+    assert rc == 1 and any(r.get("field", {}).get("path") == "spec.nodes[0].bundles[1].targetNamespace"
+                           for r in doc["results"])

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ..engine import Generated, canonical
-from ..flux.helm import target_namespace
+from ..flux.helm import chart_name, target_namespace
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan
 from ..model.cluster import Application, Bundle, Cluster, Node, Source
@@ -196,10 +196,10 @@ def helm_source(app: Application) -> dict:
     if repo is not None:
         if repo.startswith("oci://"):
             return {"repoURL": repo.rstrip("/"), "path": ".", "targetRevision": h["version"]}
-        return {"repoURL": repo, "chart": h["chart"], "targetRevision": h["version"]}
+        return {"repoURL": repo, "chart": chart_name(app), "targetRevision": h["version"]}
     src = app.cluster.sources[h["source"]]
     if src.type == "helm":
-        return {"repoURL": src.spec["url"], "chart": h["chart"], "targetRevision": h["version"]}
+        return {"repoURL": src.spec["url"], "chart": chart_name(app), "targetRevision": h["version"]}
     if src.type == "oci":
         return {"repoURL": src.spec["url"], "path": ".", "targetRevision": revision(src)}
     return {"repoURL": src.spec["url"], "path": argo_path(h["chart"]),

@@ -8,7 +8,7 @@ from ..engine import Generated, canonical
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, repo_path
 from ..model.cluster import Application, Bundle, Cluster, Node
-from .helm import HELM_API, helm_release
+from .helm import HELM_API, helm_objects
 from .sources import ChartSources, source_object
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -86,7 +86,7 @@ class ResourceGenerator:
     # -- applications ----------------------------------------------------------
     def application(self, app: Application, charts: ChartSources) -> list[dict]:
         if app.helm is not None:
-            return [helm_release(app, charts)]
+            return helm_objects(app, charts)
         if app.spec.get("manifests") is not None:
             return [self._manifest(m, app) for m in app.spec["manifests"]]
         return []  # `resources` select input items; the function shell places them

@@ -20,7 +20,8 @@ HELM_RELEASE_MAX = 53
 def check_cluster(cluster: Cluster, valid: dict) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_unique_names, _sources, _bundles, _bundle_dependencies, _applications,
-                 _helm_dependencies, _bootstrap, _directories, _engine_settings, _argocd):
+                 _helm_dependencies, _ordering, _helm_timeouts, _bootstrap, _directories,
+                 _engine_settings, _argocd):
         rule(cluster, problems)
     return problems
 
@@ -93,8 +94,9 @@ def _sources(cluster: Cluster, problems: list[Problem]) -> None:
 
 
 def _unknown_source(cluster: Cluster, name: str) -> str:
-    known = ", ".join(sorted(cluster.sources)) or "none declared"
-    return f"source {name!r} is not declared in spec.sources (declared: {known})"
+    known = ", ".join(sorted(cluster.sources))
+    return f"source {name!r} is not declared in spec.sources " + \
+        (f"(declared: {known})" if known else "(no source is declared)")
 
 
 # -- bundles -------------------------------------------------------------------
@@ -191,6 +193,19 @@ def _applications(cluster: Cluster, problems: list[Problem]) -> None:
             _helm(cluster, app, problems)
         elif app.spec.get("manifests") is not None:
             _manifests(app, problems)
+    if cluster.gitops != "flux":
+        return  # the rest is about HelmReleases
+    _values_config_maps(cluster, problems)
+    for b in cluster.bundles():
+        target = b.spec.get("targetNamespace")
+        helm_apps = [a.name for a in b.applications if a.helm is not None]
+        if target and target != cluster.namespace and helm_apps:
+            problems.append(Problem(
+                f"{b.path}.targetNamespace",
+                f"targetNamespace would move the HelmReleases of this bundle ({', '.join(helm_apps)}) "
+                f"out of {cluster.namespace!r}: Flux rewrites the namespace of every object it builds, "
+                "which breaks their health checks, dependsOn and values references; set "
+                "helm.targetNamespace (or the application namespace) to choose where a chart installs"))
 
 
 def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
@@ -216,8 +231,6 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
                 problems.append(Problem(f"{p}.repository",
                                         f"{repo!r} is not a chart URL; write the chart's full "
                                         "address, e.g. oci://ghcr.io/org/charts/podinfo"))
-        elif h.get("chart") is None:
-            problems.append(Problem(f"{p}.chart", "chart is required with an https:// repository"))
         if h.get("version") is None:
             problems.append(Problem(f"{p}.version", "version is required for repository charts: "
                                                     "an exact version (1.16.1) or a range (>=1.16 <2)"))
@@ -226,9 +239,9 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
     if src is None:
         problems.append(Problem(f"{p}.source", _unknown_source(cluster, source_name)))
         return
-    if src.type in ("helm", "git", "bucket") and h.get("chart") is None:
-        what = "chart name" if src.type == "helm" else "chart's path inside the source, e.g. ./charts/app"
-        problems.append(Problem(f"{p}.chart", f"chart is required with a {src.type} source: the {what}"))
+    if src.type in ("git", "bucket") and h.get("chart") is None:
+        problems.append(Problem(f"{p}.chart", f"chart is required with a {src.type} source: the "
+                                              "chart's path inside the source, e.g. ./charts/app"))
     if src.type == "helm" and h.get("version") is None:
         problems.append(Problem(f"{p}.version", "version is required for charts from a Helm "
                                                 "repository: an exact version or a range"))
@@ -237,6 +250,36 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
                                                 "source; pin the source's ref instead and remove version"))
     if src.type == "oci" and h.get("chart") is not None:
         problems.append(Problem(f"{p}.chart", "an oci source is the chart itself; remove chart"))
+    if src.type in ("git", "bucket") and h.get("chart") is not None:
+        chart = h["chart"]
+        if chart.startswith("/") or ".." in chart.split("/"):
+            problems.append(Problem(f"{p}.chart", f"{chart!r} must be a path inside source "
+                                                  f"{source_name!r}, e.g. ./charts/app"))
+    if src.type == "oci" and cluster.gitops == "flux":
+        users = [b for b in cluster.bundles() if b.is_external and b.source_name == source_name]
+        if users:
+            problems.append(Problem(f"{p}.source",
+                                    f"oci source {source_name!r} is also the source of bundle "
+                                    f"{users[0].name!r}: a chart needs its Helm layer copied, a bundle "
+                                    "needs its artifact extracted; declare a second oci source for "
+                                    "one of them"))
+
+
+def _values_config_maps(cluster: Cluster, problems: list[Problem]) -> None:
+    """A values ConfigMap must not meet an inline ConfigMap of the same name."""
+    ns = cluster.namespace
+    ours = {f"{a.name}-values": a for a in cluster.applications()
+            if a.helm is not None and a.helm.get("valuesConfigMap")}
+    for app in cluster.applications():
+        for i, m in enumerate(app.spec.get("manifests") or []):
+            meta = m.get("metadata") or {}
+            if m.get("kind") == "ConfigMap" and meta.get("name") in ours \
+                    and (meta.get("namespace") or app.namespace) == ns:
+                owner = ours[meta["name"]]
+                problems.append(Problem(f"{app.path}.manifests[{i}]",
+                                        f"ConfigMap {ns}/{meta['name']} is also the values ConfigMap of "
+                                        f"helm application {owner.name!r} (valuesConfigMap); rename "
+                                        "this ConfigMap"))
 
 
 def _manifests(app: Application, problems: list[Problem]) -> None:
@@ -274,6 +317,89 @@ def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
         problems.append(Problem(f"{app.path}.helm.dependsOn[{i}]",
                                 "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) +
                                 "; remove one of these dependsOn entries"))
+
+
+# -- ordering across kinds -------------------------------------------------------
+
+def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
+    """Waits that Flux can never satisfy because they cross kinds.
+
+    A bundle Kustomization is Ready only once its HelmReleases are Ready (it
+    waits for them: `wait`, or health checks); a HelmRelease exists only once
+    its bundle is applied, and that happens only once the bundle's
+    dependencies are Ready. So a HelmRelease that depends on a release in a
+    bundle which (transitively) waits for the first one's bundle deadlocks,
+    although neither dependsOn list has a cycle of its own.
+    """
+    if cluster.gitops != "flux":
+        return  # Argo CD: sync waves, checked by _argocd
+    ns = cluster.namespace
+    helm_apps = {a.name: a for a in cluster.applications() if a.helm is not None}
+    bundles = {b.name: b for b in cluster.bundles()}
+    graph: dict[str, list[str]] = {}
+    why: dict[tuple[str, str], tuple[str | None, str]] = {}  # edge -> (config path, words)
+
+    def edge(a: str, b: str, path: str | None, words: str) -> None:
+        graph.setdefault(a, []).append(b)
+        why.setdefault((a, b), (path, words))
+
+    for b in bundles.values():
+        edge(f"ready:{b.name}", f"apply:{b.name}", None, "")
+        for i, dep in enumerate(b.depends_on):
+            if dep in bundles:
+                edge(f"apply:{b.name}", f"ready:{dep}", f"{b.path}.dependsOn[{i}]",
+                     f"bundle {b.name!r} starts only after bundle {dep!r} is Ready")
+        for app in b.applications:
+            if app.helm is not None:
+                edge(f"ready:{b.name}", f"hr:{app.name}", None,
+                     f"bundle {b.name!r} is Ready only once its HelmRelease {app.name!r} is")
+        for i, hc in enumerate(b.spec.get("healthChecks") or []):
+            if hc.get("kind") == "HelmRelease" and hc.get("name") in helm_apps \
+                    and (hc.get("namespace") or ns) == ns:
+                edge(f"ready:{b.name}", f"hr:{hc['name']}", f"{b.path}.healthChecks[{i}]",
+                     f"bundle {b.name!r} health-checks HelmRelease {hc['name']!r}")
+    for app in helm_apps.values():
+        edge(f"hr:{app.name}", f"apply:{app.bundle.name}", None,
+             f"HelmRelease {app.name!r} is applied by bundle {app.bundle.name!r}")
+        for i, dep in enumerate(app.helm.get("dependsOn") or []):
+            if dep in helm_apps and dep != app.name:
+                edge(f"hr:{app.name}", f"hr:{dep}", f"{app.path}.helm.dependsOn[{i}]",
+                     f"HelmRelease {app.name!r} waits for HelmRelease {dep!r}")
+    for cycle in find_cycles(graph):
+        kinds = {n.split(":", 1)[0] for n in cycle}
+        if not {"hr", "apply"} <= kinds:
+            continue  # a pure bundle or pure helm cycle: reported by its own rule
+        edges = list(zip(cycle, cycle[1:] + cycle[:1]))
+        start = next((i for i, e in enumerate(edges)
+                      if e[0].startswith("hr:") and e[1].startswith("hr:")
+                      or why[e][0] and ".healthChecks[" in why[e][0]), 0)
+        edges = edges[start:] + edges[:start]
+        words = [why[e][1] for e in edges if why[e][1]]
+        path = next(why[e][0] for e in edges if why[e][0])
+        problems.append(Problem(path, "ordering deadlock: " + "; ".join(words) +
+                                " — nothing can start. Remove one of these dependencies, or put the "
+                                "releases that wait for each other into one bundle"))
+
+
+def _seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)(ms|s|m|h)", duration))
+
+
+def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
+    if cluster.gitops != "flux":
+        return
+    for b in cluster.bundles():
+        bundle_timeout = b.setting("timeout")
+        for app in b.applications:
+            t = (app.helm or {}).get("timeout")
+            if t and bundle_timeout and _seconds(t) > _seconds(bundle_timeout):
+                problems.append(Warning_(
+                    f"{app.path}.helm.timeout",
+                    f"Helm actions of {app.name!r} may take {t}, longer than the timeout of bundle "
+                    f"{b.name!r} ({bundle_timeout}), which waits for the release: the bundle would "
+                    f"report failure while the release is still installing; set the bundle's "
+                    f"timeout to at least {t}"))
 
 
 # -- bootstrap -------------------------------------------------------------------
@@ -353,7 +479,7 @@ ARGOCD_HELM_ERRORS = {
                   "ConfigMaps or Secrets; move them into helm.values",
     "serviceAccountName": ARGOCD_BUNDLE_ERRORS["serviceAccountName"],
 }
-ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection")
+ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap")
 
 
 def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
@@ -405,7 +531,7 @@ def _argocd(cluster: Cluster, problems: list[Problem]) -> None:
                     problems.append(Problem(f"{p}.{key}", f"{key} cannot be used with gitops: "
                                                           f"argocd: {why}"))
             for key in ARGOCD_HELM_IGNORED:
-                if h.get(key) is not None:
+                if h.get(key) not in (None, False):
                     problems.append(Warning_(f"{p}.{key}", f"{key} tunes Flux's helm-controller and "
                                                            "is ignored with gitops: argocd"))
             if h.get("source") in cluster.sources:

@@ -8,6 +8,8 @@ Rules that relate several fields (names resolving, cycles) live in
 
 from __future__ import annotations
 
+import re
+
 from .schema import definitions as schema_definitions
 from .schema import FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join
 
@@ -61,6 +63,24 @@ def _repo_path(value: str) -> str | None:
         return f"{value!r} is absolute; write a path inside the source, e.g. ./deploy"
     if ".." in value.split("/"):
         return f"{value!r} contains '..'; write a path inside the source, e.g. ./deploy"
+    return None
+
+
+# A chart version: exact, or a semver constraint as Flux (Masterminds semver) reads it.
+_VER = r"v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"
+_CONSTRAINT = rf"((!=|>=|=>|<=|=<|~>|[=<>~^])\s*)?{_VER}"
+_TERM = rf"({_VER} +- +{_VER}|{_CONSTRAINT})"
+_GROUP = rf"{_TERM}(( *, *| +){_TERM})*"
+SEMVER_RANGE = re.compile(rf"{_GROUP}( *\|\| *{_GROUP})*")
+
+
+def _chart_version(value: str) -> str | None:
+    if value != value.strip():
+        return f"{value!r} has leading or trailing white space; remove it"
+    if not SEMVER_RANGE.fullmatch(value):
+        return (f"{value!r} is neither a chart version (1.16.1, v1.16.1) nor a semver range "
+                "(>=1.16.0 <2.0.0, ~1.16, 1.x, *); to follow an OCI tag such as latest, declare an "
+                "oci source with that tag and set helm.source")
     return None
 
 
@@ -137,7 +157,8 @@ VALUES_FROM = Obj("ValuesReference", {
 
 HELM_APP = Obj("HelmApplication", {
     "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
-    "version": Str("chart version: exact (1.16.1) or a semver range (>=1.16 <2)", min_len=1),
+    "version": Str("chart version: exact (1.16.1, v1.16.1) or a semver range (>=1.16.0 <2.0.0)",
+                   min_len=1, check=_chart_version),
     "repository": Str("https:// chart repository, or the oci:// URL of the chart",
                       pattern=r"(https?|oci)://.+",
                       hint="use https://charts.example.com or oci://registry/path/chart"),
@@ -147,6 +168,8 @@ HELM_APP = Obj("HelmApplication", {
     "targetNamespace": label("namespace to install into (default: the application namespace)"),
     "createNamespace": Field(Bool("create the target namespace"), default=True),
     "values": Any_("chart values, passed through exactly", kind=dict),
+    "valuesConfigMap": Bool("keep values out of the HelmRelease: write them to a ConfigMap "
+                            "<application>-values (key values.yaml) referenced first in valuesFrom"),
     "valuesFrom": List(VALUES_FROM, "values from ConfigMaps and Secrets, merged in order"),
     "crds": Str("CRD policy on install and upgrade", enum=("Create", "CreateReplace", "Skip")),
     "remediation": Obj("Remediation", {
