@@ -82,3 +82,29 @@ def test_no_nulls_status_or_timestamps_in_flux_objects():
             spec.pop("values", None)
             assert "null" not in yaml.safe_dump(spec), f"{name}: null in {o['metadata']['name']}"
             assert "creationTimestamp" not in text
+
+
+def test_partial_optional_objects_emit_no_nulls():
+    """healthChecks / patch targets / valuesFrom with only some keys set must
+    not gain `key: null` for the others (the schema rejects those)."""
+    from helpers import run_doc as _run
+    config = {
+        "apiVersion": "fn.kure.dev/v1alpha1", "kind": "Cluster", "metadata": {"name": "c"},
+        "spec": {"nodes": [{"name": "n", "bundles": [{
+            "name": "b",
+            "healthChecks": [{"kind": "Deployment", "name": "web", "namespace": "web"}],
+            "patches": [{"patch": "- op: add\n  path: /x\n  value: 1\n", "target": {"kind": "Deployment"}}],
+            "postBuild": {"substituteFrom": [{"kind": "ConfigMap", "name": "vars"}]},
+            "applications": [{"name": "h", "namespace": "h", "helm": {
+                "chart": "podinfo", "version": "6.7.1", "repository": "https://stefanprodan.github.io/podinfo",
+                "valuesFrom": [{"kind": "Secret", "name": "s"}]}}],
+        }]}]},
+    }
+    rc, doc = _run(resource_list([config]))
+    assert rc == 0, doc.get("results")
+    objs = [strip_internal(o) for o in generated(doc) if is_flux(o)]
+    for o in objs:
+        spec = dict(o["spec"])
+        spec.pop("values", None)
+        assert "null" not in yaml.safe_dump(spec), o
+    validate_flux(objs)

@@ -311,7 +311,9 @@ class Obj(Type):
                 if f.required:
                     errors.append(Problem(join(path, k), f"{k} is required"))
                 else:
-                    out[k] = f.default_value()
+                    default = f.default_value()
+                    if default is not None:  # an unset optional field stays absent
+                        out[k] = default
         for group in self.exactly_one:
             present = [k for k in group if value.get(k) is not None]
             if len(present) != 1:
