@@ -50,10 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             from .render import main as render_main
             return render_main(args[1:])
         if args[0] == "schema":
-            import json
-
-            from .model.config import json_schema
-            sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+            from .model.config import schema_text
+            sys.stdout.write(schema_text())
             return 0
         if len(args) == 1 and os.path.isfile(args[0]):
             return run_legacy_plugin(args[0])
