@@ -259,7 +259,7 @@ BUNDLE = Obj("Bundle", {
     "annotations": StrMap("annotations of the Flux Kustomization"),
     "source": Str("source of an external bundle (one with path)", min_len=1),
     "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
-                schema_pattern=REPO_PATH),
+                schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),
 })
 
@@ -294,7 +294,10 @@ FLUX.fields["defaults"].default = FILL
 
 LAYOUT = Obj("Layout", {
     "root": Field(Str("directory of the tree, relative to the repository root", min_len=1,
-                      check=_relative_dir, schema_pattern=RELATIVE_DIR), default="clusters"),
+                      check=_relative_dir, schema_pattern=RELATIVE_DIR,
+                      hint="a relative path: no leading '/', no '..', '.' or empty segments, "
+                           "no backslash or white space; '.' is the repository root"),
+                  default="clusters"),
     "kustomizationMode": Field(Str(enum=("explicit", "recursive")), default="explicit"),
     "fileNaming": Field(Str(enum=("namespaced", "kind-name")), default="namespaced"),
 })
