@@ -12,7 +12,7 @@ import subprocess
 import pytest
 import yaml
 
-from helpers import EXAMPLES, example_dirs, need, package_items, resource_list, run
+from helpers import BIN, EXAMPLES, example_dirs, need, package_items, resource_list, run
 from routes import (EXTRA_RESOURCES, annotations, applied, by_path, cluster_config,
                     copy_package, files_under, kpt, kubectl_kustomize, kustomization,
                     parse_stream, reference, top_dirs)
@@ -132,6 +132,23 @@ def test_kustomize_container_transformer_passes_every_resource_through(image, pk
     assert any("kustomize.config.k8s.io/id" in annotations(it) for it in sent)
     for item in sent:
         assert item in returned, item["metadata"]["name"]
+
+
+def test_image_renders_a_repository_into_a_mounted_directory(image, tmp_path):
+    """Directory mode in the image, as the release workflow's render job runs it."""
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o777)  # the image runs as nobody
+    examples = EXAMPLES.resolve()
+    image.podman("run", *LOCKED_DOWN, "-v", f"{examples}:/examples:ro", "-v", f"{out}:/out",
+                 image.tag, "render", *(f"/examples/{p.name}/cluster.yaml" for p in PKGS),
+                 "-o", "/out")
+    host = tmp_path / "host"
+    proc = subprocess.run([str(BIN / "kure-fn"), "render", *(str(p / "cluster.yaml") for p in PKGS),
+                           "-o", str(host)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    files = {p.relative_to(host): p.read_bytes() for p in host.rglob("*") if p.is_file()}
+    assert files and {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
 
 
 def test_image_size_is_reported(image, record_property):

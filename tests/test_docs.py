@@ -60,3 +60,19 @@ def test_metadata_yaml_describes_this_function():
     for url in meta["examplePackageURLs"]:
         name = url.rstrip("/").rsplit("/", 1)[1]
         assert (REPO / "examples" / name / "Kptfile").exists(), url
+
+
+def test_release_workflow_publishes_multi_arch_versioned_tags_only():
+    wf = yaml.safe_load((REPO / ".github" / "workflows" / "release.yml").read_text())
+    triggers = wf.get("on", wf.get(True))  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"]["tags"] == ["v*.*.*"]
+    steps = {s.get("id"): s for s in wf["jobs"]["image"]["steps"] if s.get("id")}
+    meta, build = steps["meta"]["with"], steps["build"]["with"]
+    assert meta["flavor"] == "latest=false"
+    patterns = re.findall(r"pattern=([^,\s]+)", meta["tags"])
+    assert patterns == ["v{{version}}", "v{{major}}.{{minor}}", "v{{major}}"]
+    assert set(build["platforms"].split(",")) == {"linux/amd64", "linux/arm64"}
+    assert build["context"] == "." and build["push"] is True
+    render = "\n".join(s.get("run", "") for s in wf["jobs"]["render"]["steps"])
+    assert "@${{ needs.image.outputs.digest }}" in str(wf["jobs"]["render"])
+    assert "render " in render and "sha256sum --check" in render
