@@ -5,11 +5,12 @@ transformer, in plain `kubectl kustomize`) and standalone kustomize
 The container routes are in test_container.py."""
 
 import os
+import re
 import subprocess
 
 import pytest
 
-from helpers import BIN, example_dirs, need
+from helpers import BIN, REPO, example_dirs, need
 from routes import (DIRECTORY_MODE_EXTRAS, EXTRA_RESOURCES, applied, by_path, cluster_config,
                     copy_package, exec_env, files_under, identity, install_plugin, kpt,
                     kubectl_kustomize, kustomization, parse_stream, reference, top_dirs)
@@ -97,3 +98,16 @@ def test_routes_compare_more_than_nothing():
     ref = reference(EXAMPLES[0])
     assert len(ref) > 5 and len(applied(ref)) < len(ref)
     assert sorted(applied(ref), key=identity) == applied(ref)
+
+
+def test_documented_plugin_install_works_in_kubectl_kustomize(tmp_path):
+    """The install snippet of docs/running.md, run as written in a fresh HOME."""
+    need("kubectl")
+    text = (REPO / "docs" / "running.md").read_text()
+    snippet = re.search(r"Install \(once per machine.*?```sh\n(.*?)```", text, re.S).group(1)
+    env = {k: v for k, v in exec_env().items()
+           if k not in ("KUSTOMIZE_PLUGIN_HOME", "XDG_CONFIG_HOME")}
+    env["HOME"] = str(tmp_path / "home")
+    subprocess.run(["sh", "-ec", snippet], env=env, check=True)
+    directory = kustomization(tmp_path / "k", cluster_config(EXAMPLES[0]), "generator")
+    assert applied(kubectl_kustomize(directory, env)) == applied(reference(EXAMPLES[0]))
