@@ -42,7 +42,9 @@ def values_config_map(app: Application) -> dict:
     return {"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": values_config_map_name(app), "namespace": app.cluster.namespace,
                          "labels": {WATCH_LABEL: "Enabled"}},
-            "data": {VALUES_KEY: yamlio.dump(app.helm.get("values") or {})}}
+            # keys sorted, as AICR writes them: the text must not depend on how an
+            # orchestrator re-serialised the config (kustomize's plugin route sorts it)
+            "data": {VALUES_KEY: yamlio.dump(canonical(app.helm.get("values") or {}))}}
 
 
 def helm_release(app: Application, charts: ChartSources) -> dict:

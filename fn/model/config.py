@@ -45,6 +45,13 @@ def duration(doc: str = "") -> Str:
     return Str(doc, pattern=DURATION, hint=DURATION_HINT)
 
 
+# _relative_dir and _repo_path as patterns, for the JSON Schema (same verdicts;
+# tests/test_schema.py feeds both the same documents)
+_SEGMENT = r"(?!\.\.?(?:/|$))[^/\\\s]+"
+RELATIVE_DIR = rf"\.|{_SEGMENT}(?:/{_SEGMENT})*"
+REPO_PATH = r"(?!/)(?![\s\S]*(?:^|/)\.\.(?:/|$))[\s\S]*"
+
+
 def _relative_dir(value: str) -> str | None:
     if value.startswith("/"):
         return f"{value!r} is absolute; write a path relative to the repository root, e.g. clusters"
@@ -208,7 +215,8 @@ class Manifest(Any_):
                              "properties": {"apiVersion": {"type": "string", "minLength": 1},
                                             "kind": {"type": "string", "minLength": 1},
                                             "metadata": {"type": "object", "required": ["name"],
-                                                         "properties": {"name": {"type": "string", "minLength": 1}}}}})
+                                                         "properties": {"name": {"type": "string", "minLength": 1},
+                                                                        "namespace": {"type": "string"}}}}})
 
 
 SELECTOR = Obj("ResourceSelector", {
@@ -273,7 +281,8 @@ BUNDLE = Obj("Bundle", {
     "labels": StrMap("labels of the Flux Kustomization"),
     "annotations": StrMap("annotations of the Flux Kustomization"),
     "source": Str("source of an external bundle (one with path)", min_len=1),
-    "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path),
+    "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
+                schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),
 })
 
@@ -308,7 +317,10 @@ FLUX.fields["defaults"].default = FILL
 
 LAYOUT = Obj("Layout", {
     "root": Field(Str("directory of the tree, relative to the repository root", min_len=1,
-                      check=_relative_dir), default="clusters"),
+                      check=_relative_dir, schema_pattern=RELATIVE_DIR,
+                      hint="a relative path: no leading '/', no '..', '.' or empty segments, "
+                           "no backslash or white space; '.' is the repository root"),
+                  default="clusters"),
     "kustomizationMode": Field(Str(enum=("explicit", "recursive")), default="explicit"),
     "fileNaming": Field(Str(enum=("namespaced", "kind-name")), default="namespaced"),
 })
@@ -416,3 +428,9 @@ def json_schema() -> dict:
     if defs:
         out["definitions"] = defs
     return out
+
+
+def schema_text() -> str:
+    """The JSON Schema as published in schemas/cluster.schema.json."""
+    import json
+    return json.dumps(json_schema(), indent=2) + "\n"
