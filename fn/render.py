@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from .flux.bootstrap import GOTK_COMPONENTS
 from .function import is_cluster_config
 from .krm import yamlio
+from .layout.plan import TreePlan, overlapping
 from .model.cluster import ConfigError, build
 
 
@@ -45,13 +47,20 @@ def main(argv: list[str]) -> int:
     for dup in sorted({n for n in names if names.count(n) > 1}):
         sys.stderr.write(f"kure-fn: two Cluster configs are named {dup!r}\n")
         failed = True
+    for a, b in overlapping([TreePlan.for_cluster(c) for c in clusters]):
+        sys.stderr.write(f"kure-fn: the trees of clusters {a.cluster_name!r} ({a.cluster_dir}/) and "
+                         f"{b.cluster_name!r} ({b.cluster_dir}/) nest inside each other; give one "
+                         "of them another spec.layout.root\n")
+        failed = True
     if failed:
         return 1
     out = Path(args.output)
     for cluster in clusters:
         for w in cluster.warnings:
             sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
-        tree = Engine().create_layout_with_resources(cluster)
+        components = f"{TreePlan.for_cluster(cluster).flux_dir}/{GOTK_COMPONENTS}"
+        existing = frozenset([components]) if (out / components).is_file() else frozenset()
+        tree = Engine().create_layout_with_resources(cluster, existing=existing)
         tree.write(out)
         print(f"{cluster.name}: wrote {len(tree.paths())} files under {out}")
     return 0

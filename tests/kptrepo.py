@@ -125,3 +125,27 @@ def cluster_dirs(repo: Path) -> dict[str, str]:
                 name = d["metadata"]["name"]
                 out[name] = name if root == "." else f"{root}/{name}"
     return out
+
+
+def write_items(items: list[dict], base: Path) -> Path:
+    """Write ResourceList items to files by their path/index annotations, as
+    kpt does (without kpt); local-config objects included."""
+    files: dict[str, list[tuple[int, dict]]] = {}
+    for it in items:
+        anns = dict((it.get("metadata") or {}).get("annotations") or {})
+        path = anns.get("internal.config.kubernetes.io/path") or anns.get("config.kubernetes.io/path")
+        index = int(anns.get("internal.config.kubernetes.io/index")
+                    or anns.get("config.kubernetes.io/index") or 0)
+        for key in ("internal.config.kubernetes.io/path", "config.kubernetes.io/path",
+                    "internal.config.kubernetes.io/index", "config.kubernetes.io/index"):
+            anns.pop(key, None)
+        obj = {**it, "metadata": {**(it.get("metadata") or {}), "annotations": anns}}
+        if not anns:
+            del obj["metadata"]["annotations"]
+        files.setdefault(path, []).append((index, obj))
+    for path, objs in files.items():
+        target = base / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(yaml.safe_dump_all([o for _, o in sorted(objs, key=lambda x: x[0])],
+                                             sort_keys=False))
+    return base

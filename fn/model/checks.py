@@ -118,6 +118,14 @@ def _bundles(cluster: Cluster, problems: list[Problem]) -> None:
                                     "source applies to external bundles only (with path); a rendered "
                                     "bundle always comes from spec.flux.sourceRef — remove source or "
                                     "add path"))
+        helm_apps = [a for a in b.applications if a.helm is not None]
+        if b.spec.get("targetNamespace") and helm_apps:
+            problems.append(Problem(f"{b.path}.targetNamespace",
+                                    f"targetNamespace would move the HelmRelease {helm_apps[0].name!r} "
+                                    f"out of the Flux namespace {cluster.namespace!r}, so its "
+                                    "dependsOn and health checks would point at nothing; choose the "
+                                    "release's namespace with the application's namespace (or "
+                                    "helm.targetNamespace) and remove targetNamespace"))
         if b.spec.get("healthChecks") and b.spec.get("wait") is True:
             problems.append(Warning_(f"{b.path}.healthChecks",
                                      "Flux ignores healthChecks when wait is true (wait already checks "
