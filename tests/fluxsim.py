@@ -20,9 +20,10 @@ after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
      `healthChecks` and HelmRelease `chart.spec.sourceRef` / `chartRef` /
      `dependsOn` resolves to an object
      that is applied or that bootstrap creates (the FluxInstance sync source
-     and Kustomization, named after the Flux namespace) or that is assumed to
-     exist (the tree's own source, when no bootstrap object is in the tree:
-     `flux bootstrap` made it).
+     and Kustomization, named after the Flux namespace; the source of the
+     gotk-sync Kustomization) or that is assumed to exist (the tree's own
+     source, when no bootstrap object is in the tree: `flux bootstrap` made
+     it).
 
 `check(...)` raises AssertionError listing every problem; `simulate(...)`
 returns the Simulation for further assertions. Needs `kubectl` on PATH.
@@ -247,9 +248,11 @@ def _bootstrap(sim: Simulation, root: list[dict], namespace: str,
                                         f"./{sim.cluster_dir}")
         elif _is_flux_kustomization(obj):
             spec = obj.get("spec") or {}
-            if normalise(str(spec.get("path", ""))) == sim.cluster_dir:
+            if normalise(str(spec.get("path", ""))) == sim.cluster_dir:  # gotk-sync
                 ref = spec.get("sourceRef") or {}
-                sim.own_sources.add((ref.get("kind"), ref.get("namespace") or ns, ref.get("name")))
+                src = (ref.get("kind"), ref.get("namespace") or ns, ref.get("name"))
+                sim.own_sources.add(src)
+                sim.created.add((SOURCE_GROUP, *src))  # gotk-sync.yaml holds it, or bootstrap made it
                 found = True
     if not found:  # no bootstrap object: `flux bootstrap` made the sync source
         sim.own_sources.add(("GitRepository", namespace, namespace))

@@ -4,6 +4,8 @@ fleets, external bundles, `resources` selection and hand-written files.
 The combinations of placement x kustomizationMode x fileNaming x root are in
 test_layout_matrix.py; Kure's defects in test_kure_defects.py."""
 
+import copy
+import itertools
 import posixpath
 
 import pytest
@@ -444,3 +446,57 @@ def test_target_namespace_on_a_bundle_with_helm_releases_is_an_error():
     [err] = messages(doc, "error")
     assert err["field"]["path"] == "spec.nodes[0].bundles[0].targetNamespace"
     assert "out of the Flux namespace 'flux-system'" in err["message"]
+
+
+# -- edge shapes --------------------------------------------------------------------
+
+def _cm(name):
+    return {"name": name, "namespace": "ns",
+            "manifests": [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}}]}
+
+
+def _one(name):
+    return [{"name": "a", "bundles": [{"name": name, "applications": [_cm("m")]}]}]
+
+
+EDGE_SHAPES = {
+    "empty-nodes": {"nodes": [{"name": "a"}, {"name": "b", "children": [{"name": "c"}]}]},
+    "no-nodes": {"nodes": []},
+    "bundle-without-applications": {"nodes": [{"name": "a", "bundles": [{"name": "x"}]}]},
+    "deep-and-top-bundles": {"nodes": [{"name": "a", "bundles": [{"name": "top", "applications": [_cm("t")]}],
+                                        "children": [{"name": "b", "children": [
+                                            {"name": "c", "bundles": [{"name": "x", "applications": [_cm("m")]}]}]}]}]},
+    "only-external-below-empty-node": {
+        "sources": [{"name": "s", "git": {"url": "https://example.com/r"}}],
+        "nodes": [{"name": "a", "source": "s", "children": [{"name": "b", "bundles": [{"name": "x", "path": "./x"}]}]}]},
+    "declared-tree-source": {"flux": {"sourceRef": {"kind": "GitRepository", "name": "fleet"}},
+                             "sources": [{"name": "fleet", "git": {"url": "https://example.com/fleet"}}],
+                             "nodes": _one("x")},
+    "gotk-without-sync": {"bootstrap": {"mode": "gotk", "fluxVersion": "2.9.4"}, "nodes": _one("x")},
+    "operator-without-sync": {"bootstrap": {"mode": "flux-operator", "fluxVersion": "2.9.x"},
+                              "nodes": _one("x")},
+    "other-flux-namespace": {"flux": {"namespace": "gitops"},
+                             "bootstrap": {"mode": "gotk", "fluxVersion": "2.9.4",
+                                           "sync": {"kind": "GitRepository", "url": "https://example.com/f"}},
+                             "nodes": _one("x")},
+}
+CHOICES = list(itertools.product(("separate", "integrated"), ("explicit", "recursive"),
+                                 ("namespaced", "kind-name"), ("clusters", ".")))
+
+
+@pytest.mark.parametrize("shape", EDGE_SHAPES, ids=str)
+def test_edge_shapes_are_sound_under_flux(tmp_path, shape):
+    """Each odd shape under a different combination of choices (the full
+    matrix on the rich example is in test_layout_matrix.py)."""
+    need("kubectl")
+    placement, mode, naming, root = CHOICES[list(EDGE_SHAPES).index(shape) * 5 % len(CHOICES)]
+    spec = copy.deepcopy(EDGE_SHAPES[shape])
+    spec.setdefault("flux", {})["placement"] = placement
+    spec["layout"] = {"kustomizationMode": mode, "fileNaming": naming, "root": root}
+    doc = run(cluster(spec=spec))
+    kptrepo.write_items(doc["items"], tmp_path)
+    namespace = spec["flux"].get("namespace", "flux-system")
+    own = {("GitRepository", "fleet")} if shape == "declared-tree-source" else set()
+    fluxsim.check(tmp_path, "prod" if root == "." else "clusters/prod", own_sources=own,
+                  namespace=namespace)
+    assert rerun(doc) == doc
