@@ -500,3 +500,25 @@ def test_edge_shapes_are_sound_under_flux(tmp_path, shape):
     fluxsim.check(tmp_path, "prod" if root == "." else "clusters/prod", own_sources=own,
                   namespace=namespace)
     assert rerun(doc) == doc
+
+
+# -- the library: Engine(...) choices equal the config's --------------------------------
+
+def test_engine_arguments_choose_the_layout_like_the_config_does():
+    from fn import load_cluster
+    from fn.flux import Engine
+
+    def strip(doc):
+        doc = copy.deepcopy(doc)
+        doc["metadata"] = {"name": doc["metadata"]["name"]}
+        return doc
+    plain = load_cluster(strip(cluster()))
+    chosen = load_cluster(strip(cluster(**{"flux.placement": "integrated",
+                                           "layout.kustomizationMode": "recursive",
+                                           "layout.fileNaming": "kind-name"})))
+    by_args = Engine(kustomization_mode="recursive", placement="integrated",
+                     file_naming="kind-name").create_layout_with_resources(plain)
+    by_config = Engine().create_layout_with_resources(chosen)
+    assert by_args.paths() == by_config.paths()
+    assert [by_args.render(p) for p in by_args.paths()] == [by_config.render(p) for p in by_config.paths()]
+    assert "clusters/prod/apps/kustomization-web.yaml" in by_args.paths()
