@@ -27,7 +27,8 @@ def env() -> dict:
 
 
 def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=env())
+    proc = subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=repo,
+                          capture_output=True, text=True, env=env())
     assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
     return proc.stdout
 
