@@ -21,7 +21,8 @@ from pathlib import Path
 
 from .function import is_cluster_config
 from .krm import yamlio
-from .layout.plan import TreePlan
+from .flux.bootstrap import GOTK_COMPONENTS
+from .layout.plan import TreePlan, overlapping
 from .model.cluster import Cluster, ConfigError, build
 from .readme import cluster_readme
 
@@ -46,7 +47,9 @@ def main(argv: list[str]) -> int:
         for w in cluster.warnings:
             sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
         cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
-        files = rendered_files(cluster)
+        components = f"{TreePlan.for_cluster(cluster).flux_dir}/{GOTK_COMPONENTS}"
+        existing = frozenset([components]) if (out / components).is_file() else frozenset()
+        files = rendered_files(cluster, existing=existing)
         removed, kept = prune(out, cluster_dir, files)
         for rel in kept:
             sys.stderr.write(f"kure-fn: warning: {posixpath.join(cluster_dir, rel)} is no longer "
@@ -87,14 +90,22 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
     for dup in sorted({n for n in names if names.count(n) > 1}):
         sys.stderr.write(f"kure-fn: two Cluster configs are named {dup!r}\n")
         failed = True
+    for a, b in overlapping([TreePlan.for_cluster(c) for c in clusters]):
+        sys.stderr.write(f"kure-fn: the trees of clusters {a.cluster_name!r} ({a.cluster_dir}/) and "
+                         f"{b.cluster_name!r} ({b.cluster_dir}/) nest inside each other; give one "
+                         "of them another spec.layout.root\n")
+        failed = True
     return None if failed else clusters
 
 
-def rendered_files(cluster: Cluster, engine=None) -> dict[str, bytes]:
-    """Every file of the cluster, by path relative to the output directory."""
+def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = frozenset()
+                   ) -> dict[str, bytes]:
+    """Every file of the cluster, by path relative to the output directory.
+    `existing`: files already there that the tree may list (gotk-components.yaml)."""
     from .engine import engine_for_cluster
 
-    tree = (engine or engine_for_cluster(cluster)).create_layout_with_resources(cluster)
+    tree = (engine or engine_for_cluster(cluster)).create_layout_with_resources(
+        cluster, existing=existing)
     files = {path: tree.render(path).encode() for path in tree.paths()}
     cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
     files[posixpath.join(cluster_dir, README)] = cluster_readme(cluster, tree).encode()

@@ -92,11 +92,22 @@ def parse_stream(text: str) -> list[dict]:
 
 
 # -- the reference -------------------------------------------------------------
-def reference(pkg: Path) -> list[dict]:
-    """The generated items of the function run in-process on the example package."""
-    rc, doc = run_doc(resource_list(package_items(pkg)))
+def reference(pkg: Path, moved: bool = False, config_only: bool = False) -> list[dict]:
+    """The generated items of the function run in-process on the example package;
+    with `moved`, also the package items `resources` applications placed in the tree
+    (a kustomize generator sees only its config, so it selects nothing)."""
+    items = package_items(pkg)
+    if config_only:  # what directory mode and a kustomize generator see: no package items
+        items = [it for it in items if it.get("kind") == "Cluster"]
+    rc, doc = run_doc(resource_list(items))
     assert rc == 0, doc.get("results")
-    return [it for it in doc["items"] if OWNER in annotations(it)]
+    owned = [it for it in doc["items"] if OWNER in annotations(it)]
+    tops = top_dirs(by_path(owned))
+    # items that `resources` applications moved into the tree belong to it too
+    placed = [it for it in doc["items"] if OWNER not in annotations(it)
+             and (annotations(it).get("internal.config.kubernetes.io/path") or "").split("/")[0] in tops
+             and "/" in (annotations(it).get("internal.config.kubernetes.io/path") or "")]
+    return owned + placed if moved else owned
 
 
 def cluster_config(pkg: Path) -> dict:

@@ -12,12 +12,12 @@ import subprocess
 import pytest
 import yaml
 
-from helpers import BIN, EXAMPLES, example_dirs, need, package_items, resource_list, run
+from helpers import BIN, EXAMPLES, need, package_items, resource_list, run, single_cluster_examples
 from routes import (EXTRA_RESOURCES, annotations, applied, by_path, cluster_config,
                     copy_package, files_under, kpt, kubectl_kustomize, kustomization,
                     parse_stream, reference, top_dirs)
 
-PKGS = example_dirs()
+PKGS = single_cluster_examples()
 IDS = [p.name for p in PKGS]
 # what kpt passes (krm-protocol.md §8.5), plus a read-only root with no tmpfs at all
 LOCKED_DOWN = ("--rm", "-i", "--network", "none", "--user", "nobody",
@@ -81,7 +81,7 @@ def test_kpt_fn_doc_shows_the_help(image):
 @pytest.mark.parametrize("pkg", PKGS, ids=IDS)
 def test_kpt_eval_image_writes_the_reference_tree(image, pkg, tmp_path):
     need("kpt")
-    ref = by_path(reference(pkg))
+    ref = by_path(reference(pkg, moved=True))
     work = copy_package(pkg, tmp_path / pkg.name)
     kpt("fn", "eval", ".", "--image", image.tag, "--image-pull-policy", "never",
         cwd=work, env=image.podman.env_with(KPT_FN_RUNTIME="podman"))
@@ -91,7 +91,7 @@ def test_kpt_eval_image_writes_the_reference_tree(image, pkg, tmp_path):
 @pytest.mark.parametrize("pkg", PKGS, ids=IDS)
 def test_kpt_render_image_pipeline_writes_the_reference_tree(image, pkg, tmp_path):
     need("kpt")
-    ref = by_path(reference(pkg))
+    ref = by_path(reference(pkg, moved=True))
     work = copy_package(pkg, tmp_path / pkg.name, image=image.tag)
     kpt("fn", "render", ".", "--image-pull-policy", "never",
         cwd=work, env=image.podman.env_with(KPT_FN_RUNTIME="podman"))
@@ -139,12 +139,12 @@ def test_image_renders_a_repository_into_a_mounted_directory(image, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     out.chmod(0o777)  # the image runs as nobody
-    examples = EXAMPLES.resolve()
-    image.podman("run", *LOCKED_DOWN, "-v", f"{examples}:/examples:ro", "-v", f"{out}:/out",
-                 image.tag, "render", *(f"/examples/{p.name}/cluster.yaml" for p in PKGS),
-                 "-o", "/out")
+    fleet = (EXAMPLES / "fleet").resolve()  # a repository with several clusters
+    configs = sorted(p.relative_to(fleet).as_posix() for p in fleet.rglob("*.yaml"))
+    image.podman("run", *LOCKED_DOWN, "-v", f"{fleet}:/fleet:ro", "-v", f"{out}:/out",
+                 image.tag, "render", *(f"/fleet/{c}" for c in configs), "-o", "/out")
     host = tmp_path / "host"
-    proc = subprocess.run([str(BIN / "kure-fn"), "render", *(str(p / "cluster.yaml") for p in PKGS),
+    proc = subprocess.run([str(BIN / "kure-fn"), "render", *(str(fleet / c) for c in configs),
                            "-o", str(host)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     files = {p.relative_to(host): p.read_bytes() for p in host.rglob("*") if p.is_file()}

@@ -417,20 +417,23 @@ def test_every_helm_release_and_chart_source_passes_the_flux_schemas():
 
 
 @pytest.mark.parametrize("pkg", [p for p in example_dirs("flux")
-                                 if "helm:" in (p / "cluster.yaml").read_text()], ids=lambda p: p.name)
+                                 if any("helm:" in f.read_text() for f in p.rglob("*.yaml"))], ids=lambda p: p.name)
 def test_examples_helm_releases_and_sources_pass_the_flux_schemas(pkg):
     rc, doc = run_doc(resource_list(package_items(pkg)))
     assert rc == 0, doc["results"]
-    items = generated(doc)
-    validate_flux(flux_objects(items))
-    chart_objects = [strip(o) for o in items if o["kind"] in (
-        "HelmRelease", "HelmRepository", "OCIRepository", "GitRepository", "Bucket")
-        and o["metadata"]["name"] != FLUX_NS]
-    validate_flux(chart_objects, "--check-refs")
+    owners = {}
+    for o in generated(doc):  # each cluster of a fleet separately
+        owners.setdefault(o["metadata"]["annotations"]["fn.kure.dev/cluster"], []).append(o)
+    for items in owners.values():
+        validate_flux(flux_objects(items))
+        chart_objects = [strip(o) for o in items if o["kind"] in (
+            "HelmRelease", "HelmRepository", "OCIRepository", "GitRepository", "Bucket")
+            and o["metadata"]["name"] != FLUX_NS]
+        validate_flux(chart_objects, "--check-refs")
 
 
 @pytest.mark.parametrize("pkg", [p for p in example_dirs("flux")
-                                 if "helm:" in (p / "cluster.yaml").read_text()], ids=lambda p: p.name)
+                                 if any("helm:" in f.read_text() for f in p.rglob("*.yaml"))], ids=lambda p: p.name)
 def test_examples_each_release_is_applied_once_and_its_source_resolves(pkg):
     """A helm-specific slice of the Flux simulation: every HelmRelease sits in
     exactly one bundle directory (a Flux Kustomization's path); its chart

@@ -12,9 +12,9 @@ import yaml
 
 from fn.cli import main
 from fn.model.cluster import build
-from helpers import EXAMPLES, example_dirs
+from helpers import EXAMPLES, single_cluster_examples
 
-EXAMPLE_IDS = [p.name for p in example_dirs()]
+EXAMPLE_IDS = [p.name for p in single_cluster_examples()]
 
 
 def render(tmp_path, *configs) -> int:
@@ -31,7 +31,7 @@ def cluster_dir(root, cluster):
     return root / cluster.layout["root"] / cluster.name
 
 
-@pytest.mark.parametrize("pkg", example_dirs(), ids=EXAMPLE_IDS)
+@pytest.mark.parametrize("pkg", single_cluster_examples(), ids=EXAMPLE_IDS)
 def test_checksums_list_every_file_of_the_cluster_directory(pkg, tmp_path):
     assert render(tmp_path, pkg / "cluster.yaml") == 0
     base = cluster_dir(tmp_path, cluster_of(pkg))
@@ -53,7 +53,7 @@ def test_checksums_list_every_file_of_the_cluster_directory(pkg, tmp_path):
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("pkg", example_dirs(), ids=EXAMPLE_IDS)
+@pytest.mark.parametrize("pkg", single_cluster_examples(), ids=EXAMPLE_IDS)
 def test_readme_describes_bundles_sources_and_the_dependency_graph(pkg, tmp_path):
     assert render(tmp_path, pkg / "cluster.yaml") == 0
     cluster = cluster_of(pkg)

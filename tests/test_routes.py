@@ -10,19 +10,19 @@ import subprocess
 
 import pytest
 
-from helpers import BIN, REPO, example_dirs, need
+from helpers import BIN, REPO, need, single_cluster_examples
 from routes import (DIRECTORY_MODE_EXTRAS, EXTRA_RESOURCES, applied, by_path, cluster_config,
                     copy_package, exec_env, files_under, identity, install_plugin, kpt,
                     kubectl_kustomize, kustomization, parse_stream, reference, top_dirs)
 
-EXAMPLES = example_dirs()
+EXAMPLES = single_cluster_examples()
 ids = [p.name for p in EXAMPLES]
 
 
 @pytest.mark.parametrize("pkg", EXAMPLES, ids=ids)
 def test_kpt_render_exec_writes_the_reference_tree(pkg, tmp_path):
     need("kpt")
-    ref = by_path(reference(pkg))
+    ref = by_path(reference(pkg, moved=True))
     work = copy_package(pkg, tmp_path / pkg.name)
     kpt("fn", "render", "--allow-exec", ".", cwd=work, env=exec_env())
     assert files_under(work, top_dirs(ref)) == ref
@@ -31,7 +31,7 @@ def test_kpt_render_exec_writes_the_reference_tree(pkg, tmp_path):
 @pytest.mark.parametrize("pkg", EXAMPLES, ids=ids)
 def test_kpt_eval_exec_writes_the_reference_tree(pkg, tmp_path):
     need("kpt")
-    ref = by_path(reference(pkg))
+    ref = by_path(reference(pkg, moved=True))
     work = copy_package(pkg, tmp_path / pkg.name)
     kpt("fn", "eval", ".", "--exec", "kure-fn", cwd=work, env=exec_env())
     assert files_under(work, top_dirs(ref)) == ref
@@ -39,7 +39,7 @@ def test_kpt_eval_exec_writes_the_reference_tree(pkg, tmp_path):
 
 @pytest.mark.parametrize("pkg", EXAMPLES, ids=ids)
 def test_directory_mode_writes_the_reference_tree(pkg, tmp_path):
-    ref = by_path(reference(pkg))
+    ref = by_path(reference(pkg, config_only=True))
     proc = subprocess.run([str(BIN / "kure-fn"), "render", str(pkg / "cluster.yaml"),
                            "-o", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -47,8 +47,15 @@ def corpus(name: str) -> list:
 
 
 def examples() -> list:
-    return [pytest.param(yamlio.load((p / "cluster.yaml").read_text()), id=p.name)
-            for p in example_dirs()]
+    """Every Cluster config of every example (the fleet holds several)."""
+    out = []
+    for pkg in example_dirs():
+        for f in sorted(pkg.rglob("*.yaml")):
+            for node in yamlio.compose_all(f.read_text()):
+                doc = yamlio.to_python(node)
+                if isinstance(doc, dict) and doc.get("kind") == "Cluster":
+                    out.append(pytest.param(doc, id=f"{pkg.name}/{f.relative_to(pkg)}"))
+    return out
 
 
 def model_accepts(doc) -> bool:

@@ -78,12 +78,12 @@ class LayoutIntegrator:
         if placement == "integrated":
             def node_list(node) -> bool:
                 d = plan.node_dir(node)
-                entries = sorted(f for f in files.get(d, ()))
+                entries = list(files.get(d, ()))
                 entries += [c.name for c in node.children if node_list(c)]
                 if entries:
-                    lists[d] = entries
+                    lists[d] = sorted(entries)
                 return bool(entries)
             top += [n.name for n in cluster.nodes if node_list(n)]
-        lists[plan.cluster_dir] = top
+        lists[plan.cluster_dir] = sorted(top)
 
         add_kustomizations(tree, lists, cluster.name)

@@ -54,3 +54,15 @@ class TreePlan:
 
     def app_dir(self, app: Application) -> str:
         return join(self.bundle_dir(app.bundle), app.name)
+
+
+def inside(directory: str, outer: str) -> bool:
+    """True when `directory` is `outer` or lies below it (per path segment)."""
+    return directory == outer or directory.startswith(outer + "/")
+
+
+def overlapping(plans: list[TreePlan]) -> list[tuple[TreePlan, TreePlan]]:
+    """Pairs (earlier, later) of a fleet whose cluster directories nest: the
+    later cluster's tree would share files with the earlier one's."""
+    return [(a, b) for i, b in enumerate(plans) for a in plans[:i]
+            if inside(a.cluster_dir, b.cluster_dir) or inside(b.cluster_dir, a.cluster_dir)]
