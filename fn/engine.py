@@ -38,6 +38,66 @@ def canonical(value, keep: frozenset = frozenset()):
 ENGINES = ("flux", "argocd")
 
 
+class BundleGenerator:
+    """The resource generator's entry points: a cluster, a node subtree or a
+    bundle → the objects of those bundles. Engines implement `generate`."""
+
+    def generate_cluster(self, cluster) -> list[Generated]:
+        return self.generate(cluster, list(cluster.bundles()))
+
+    def generate_node(self, node) -> list[Generated]:
+        return self.generate(node.cluster, list(node.all_bundles()))
+
+    def generate_bundle(self, bundle) -> list[Generated]:
+        return self.generate(bundle.cluster, [bundle])
+
+    def generate(self, cluster, bundles: list) -> list[Generated]:
+        raise NotImplementedError
+
+
+class WorkflowEngine:
+    """A GitOps engine, as Kure designs it: three focused parts composed.
+
+    `resources` turns a cluster, node or bundle into objects (pure), `layout`
+    places objects into a tree, `bootstrap` makes a cluster sync the tree.
+    Flux and Argo CD are two engines behind this one interface.
+    """
+
+    name = ""
+    version = ""
+
+    def __init__(self, resources, layout, bootstrap):
+        self.resources = resources
+        self.layout = layout
+        self.bootstrap = bootstrap
+
+    # -- objects ------------------------------------------------------------
+    def generate_from_cluster(self, cluster) -> list[dict]:
+        return [g.obj for g in self.resources.generate_cluster(cluster)]
+
+    def generate_from_node(self, node) -> list[dict]:
+        return [g.obj for g in self.resources.generate_node(node)]
+
+    def generate_from_bundle(self, bundle) -> list[dict]:
+        return [g.obj for g in self.resources.generate_bundle(bundle)]
+
+    def generate_bootstrap(self, bootstrap: dict | None, cluster) -> list[dict]:
+        return [g.obj for g in self.bootstrap.generate(bootstrap, cluster)]
+
+    def supported_bootstrap_modes(self) -> list[str]:
+        return self.bootstrap.supported_modes()
+
+    # -- the tree -----------------------------------------------------------
+    def generated(self, cluster, extra: list[Generated] = ()) -> list[Generated]:
+        return (self.resources.generate_cluster(cluster)
+                + self.bootstrap.generate(cluster.bootstrap, cluster) + list(extra))
+
+    def create_layout_with_resources(self, cluster, *, extra: list[Generated] = (),
+                                     existing: frozenset[str] = frozenset()):
+        """The planned Tree with every object placed and every kustomization.yaml."""
+        return self.layout.integrate(cluster, self.generated(cluster, extra), existing=existing)
+
+
 def engine_for(name: str):
     """The engine for a GitOps tool by name ("flux" or "argocd")."""
     if name in ("flux", "fluxcd"):

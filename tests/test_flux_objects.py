@@ -4,7 +4,7 @@ reference it makes resolves inside the output (or to what bootstrap creates)."""
 import pytest
 import yaml
 
-from helpers import (GOLDEN, example_dirs, generated, is_flux, package_items, resource_list,
+from helpers import (example_dirs, generated, is_flux, package_items, resource_list,
                      run_doc, validate_flux)
 
 

@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-from ..engine import Generated, canonical
+from ..engine import BundleGenerator, Generated, canonical
 from ..flux.helm import chart_name, target_namespace
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan
-from ..model.cluster import Application, Bundle, Cluster, Node, Source
+from ..model.cluster import Application, Bundle, Cluster, Source
 from .names import bundle_name, helm_name
 from .waves import bundle_waves, helm_waves
 
@@ -33,18 +33,8 @@ def argo_path(path: str) -> str:
     return p or "."
 
 
-class ResourceGenerator:
-    def generate_cluster(self, cluster: Cluster) -> list[Generated]:
-        return self._generate(cluster, list(cluster.bundles()))
-
-    def generate_node(self, node: Node) -> list[Generated]:
-        return self._generate(node.cluster, list(node.all_bundles()))
-
-    def generate_bundle(self, bundle: Bundle) -> list[Generated]:
-        return self._generate(bundle.cluster, [bundle])
-
-    # ------------------------------------------------------------------------
-    def _generate(self, cluster: Cluster, bundles: list[Bundle]) -> list[Generated]:
+class ResourceGenerator(BundleGenerator):
+    def generate(self, cluster: Cluster, bundles: list[Bundle]) -> list[Generated]:
         plan = TreePlan.for_cluster(cluster)
         waves = bundle_waves(cluster)
         inner = helm_waves(cluster)

@@ -9,10 +9,9 @@ selected resources, helm Applications), exactly as the Flux tree does.
 
 from __future__ import annotations
 
-import posixpath
 
 from ..engine import Generated
-from ..layout.kustomize import EMIT_ROLES, add_kustomizations, bundle_lists, file_name, stamp
+from ..layout.kustomize import EMIT_ROLES, add_kustomizations, bundle_lists, place
 from ..layout.plan import ARGOCD_DIR, TreePlan
 from ..layout.tree import Tree
 from ..model.cluster import Cluster
@@ -32,14 +31,8 @@ class LayoutIntegrator:
         plan = TreePlan.for_cluster(cluster)
         roles = EMIT_ROLES[cluster.emit]
         tree = Tree()
-
-        for g in generated:
-            if g.role not in roles:
-                continue
-            directory = plan.app_dir(g.owner) if g.role in ("app", "selected") else plan.argocd_dir
-            name = g.filename or file_name(g.obj, naming)
-            obj = g.obj if g.role == "selected" else stamp(g, cluster.name)
-            tree.add(posixpath.join(directory, name), obj, owned=g.role != "selected")
+        place(tree, generated, cluster, naming,
+              lambda g: plan.app_dir(g.owner) if g.role in ("app", "selected") else plan.argocd_dir)
 
         bundle_dirs = {plan.bundle_dir(b) for b in cluster.bundles() if not b.is_external}
         if "app" in roles:  # every rendered bundle directory exists, even when empty

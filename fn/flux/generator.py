@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..engine import Generated, canonical
+from ..engine import BundleGenerator, Generated, canonical
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, repo_path
-from ..model.cluster import Application, Bundle, Cluster, Node
+from ..model.cluster import Application, Bundle, Cluster
 from .helm import HELM_API, helm_objects
 from .sources import ChartSources, source_object
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 
 
-class ResourceGenerator:
-    def generate_cluster(self, cluster: Cluster) -> list[Generated]:
-        return self._generate(cluster, list(cluster.bundles()))
-
-    def generate_node(self, node: Node) -> list[Generated]:
-        return self._generate(node.cluster, list(node.all_bundles()))
-
-    def generate_bundle(self, bundle: Bundle) -> list[Generated]:
-        return self._generate(bundle.cluster, [bundle])
-
-    # ------------------------------------------------------------------------
-    def _generate(self, cluster: Cluster, bundles: list[Bundle]) -> list[Generated]:
+class ResourceGenerator(BundleGenerator):
+    def generate(self, cluster: Cluster, bundles: list[Bundle]) -> list[Generated]:
         plan = TreePlan.for_cluster(cluster)
         charts = ChartSources(cluster)
         out: list[Generated] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 
 from ..engine import Generated
-from ..layout.kustomize import EMIT_ROLES, add_kustomizations, bundle_lists, file_name, stamp
+from ..layout.kustomize import EMIT_ROLES, add_kustomizations, bundle_lists, place
 from ..layout.plan import TreePlan
 from ..layout.tree import Tree
 from ..model.cluster import Cluster
@@ -35,14 +35,7 @@ class LayoutIntegrator:
         plan = TreePlan.for_cluster(cluster)
         roles = EMIT_ROLES[cluster.emit]
         tree = Tree()
-
-        for g in generated:
-            if g.role not in roles:
-                continue
-            directory = self._directory(g, plan, placement)
-            name = g.filename or file_name(g.obj, naming)
-            obj = g.obj if g.role == "selected" else stamp(g, cluster.name)
-            tree.add(posixpath.join(directory, name), obj, owned=g.role != "selected")
+        place(tree, generated, cluster, naming, lambda g: self._directory(g, plan, placement))
 
         rendered = [b for b in cluster.bundles() if not b.is_external]
         if "app" in roles:  # every rendered bundle directory exists, even when empty

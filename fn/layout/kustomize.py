@@ -48,6 +48,20 @@ def stamp(g: Generated, cluster_name: str) -> dict:
     return obj
 
 
+def place(tree: Tree, generated: list[Generated], cluster, naming: str, directory_of) -> None:
+    """Put every generated object the cluster's `output.emit` keeps into `tree`:
+    in `directory_of(g)`, named by the cluster's file naming (or the object's
+    fixed file name), stamped with the ownership annotation unless it is a
+    selected input item."""
+    roles = EMIT_ROLES[cluster.emit]
+    for g in generated:
+        if g.role not in roles:
+            continue
+        name = g.filename or file_name(g.obj, naming)
+        obj = g.obj if g.role == "selected" else stamp(g, cluster.name)
+        tree.add(posixpath.join(directory_of(g), name), obj, owned=g.role != "selected")
+
+
 def bundle_lists(tree: Tree, bundle_dirs: set[str], mode: str) -> dict[str, list[str]]:
     """The entries of each bundle directory's kustomization.yaml (and, in
     explicit mode, of each application directory's)."""
