@@ -127,6 +127,7 @@ class KubeObject:
         updates = {PATH: path, LEGACY_PATH: path}
         if index is not None:
             updates.update({INDEX: str(index), LEGACY_INDEX: str(index)})
+        updates = {k: v for k, v in updates.items() if anns.get(k) != v}
         source = self.source
         for key, value in updates.items():
             self.set_annotation(key, value)

@@ -2,9 +2,10 @@
 
 Reading: strict UTF-8, a size cap, a nesting cap checked *before* the C
 composer runs (it recurses natively and crashes on very deep documents), an
-expansion cap against alias bombs, duplicate mapping keys refused. Dates stay
-strings, and so do sexagesimal-looking values (`1:20`), as Kubernetes reads
-them.
+expansion cap against alias bombs, duplicate mapping keys refused. Scalars
+resolve as kyaml (yaml.v3) reads them in kpt, kustomize and Flux: dates,
+sexagesimal-looking values (`1:20`) and the YAML 1.1 words yes/no/on/off/y/n
+stay strings; only true/false are booleans.
 
 Writing: a small block-style emitter for the objects kure-fn generates. It
 quotes every string that a YAML 1.1 or 1.2 reader could take for something
@@ -157,8 +158,8 @@ def _scalar_value(node: yaml.ScalarNode):
         if _SEXAGESIMAL.match(value):
             return value
         return _constructor.construct_yaml_float(node)
-    if tag == _BOOL_TAG:
-        return value.lower() in ("yes", "true", "on")
+    if tag == _BOOL_TAG:  # YAML 1.2 booleans only; yes/no/on/off stay strings
+        return {"true": True, "false": False}.get(value.lower(), value)
     if tag == _NULL_TAG:
         return None
     return value  # any other tag (explicit or custom): keep the text

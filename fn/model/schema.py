@@ -127,13 +127,21 @@ def _yaml_text(v) -> str:
     return str(v)
 
 
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+
+
 class Bool(Type):
     def __init__(self, doc: str = ""):
         self.doc = doc
 
     def validate(self, value, path, errors):
         if not isinstance(value, bool):
-            errors.append(Problem(path, f"expected true or false, got {_type_name(value)}"))
+            got = f"{_type_name(value)} {value!r}" if isinstance(value, (str, int, float)) \
+                else _type_name(value)
+            tip = "; write true or false, without quotes"
+            if isinstance(value, str) and value.lower() in _YAML11_BOOLS:
+                tip += f" ({value} is a string in YAML 1.2, which kpt and Flux read)"
+            errors.append(Problem(path, f"expected true or false, got {got}{tip}"))
         return value
 
     def json_schema(self):
