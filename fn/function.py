@@ -58,6 +58,32 @@ def find_configs(rl: ResourceList) -> list[ConfigSource]:
     return [ConfigSource(it.data, it) for it in rl.items if is_cluster_config(it.data)]
 
 
+def near_misses(rl: ResourceList, out: Outcome) -> None:
+    """Objects meant as a Cluster config but misspelt (apiVersion or kind) are
+    errors, never silently skipped: skipping one would prune its tree."""
+    group = cfg.API_VERSION.split("/")[0]
+    objs = [(it.data, it) for it in rl.items]
+    fc = KubeObject(rl.function_config) if isinstance(rl.function_config, dict) else None
+    if fc is not None and not any(it.is_gvk(fc.api_version, fc.kind) and it.name == fc.name
+                                  for it in rl.items):  # kpt render: the config is an item too
+        objs.append((fc.data, None))
+    for doc, item in objs:
+        if is_cluster_config(doc):
+            continue
+        obj = KubeObject(doc)
+        api, kind = obj.api_version, obj.kind
+        ours = api.split("/")[0] == group or ("kure" in api.lower() and kind.lower() == "cluster")
+        if not ours:
+            continue
+        where = dict(ref=obj.ref(), file=item.file_ref() if item is not None else None)
+        if api != cfg.API_VERSION:
+            out.error(f"apiVersion {api!r} is not a kure-fn config version; "
+                      f"write apiVersion: {cfg.API_VERSION}", path="apiVersion", **where)
+        if kind != cfg.KIND:
+            out.error(f"kind {kind!r} is not a kure-fn config kind; write kind: {cfg.KIND}",
+                      path="kind", **where)
+
+
 def _twin(items: list[KubeObject], fc: KubeObject) -> KubeObject | None:
     """The item that is the functionConfig (kpt render configPath, kustomize generator)."""
     fid = fc.annotation(ID) or fc.annotation(LEGACY_ID)
@@ -80,7 +106,11 @@ def _ref_of(doc: dict) -> dict:
 def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
     """Run the function on `rl` (in place) and return it with results."""
     out = Outcome()
+    near_misses(rl, out)
     configs = find_configs(rl)
+    if out.results:
+        rl.results.extend(out.results)
+        return rl
     if not configs:
         fc = rl.function_config or {}
         what = f"{fc.get('apiVersion', '?')} {fc.get('kind', '?')}" if fc else "none"
@@ -158,12 +188,15 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
         if it.path:
             taken[(it.path, it.index)] = it
     moved = {id(it) for it, _, _, _ in placements}
+    sources = {c.name: (c, src) for c, src in clusters}
     for item in generated_items:
         clash = taken.get((item.path, item.index))
         if clash is not None and id(clash) not in moved:
+            cluster, src = sources[item.annotation(OWNER)]
             out.error(f"{item.path} would be overwritten: it holds {clash.kind} {clash.name!r}, "
                       "which kure-fn did not generate; move or delete that file, or change "
-                      "spec.layout.root")
+                      "spec.layout.root", ref=cluster.ref(), path="spec.layout.root",
+                      file=src.file)
     if any(r.severity == "error" for r in out.results):
         rl.results.extend(out.results)
         return rl

@@ -218,7 +218,7 @@ class ResourceList:
             d = {}
             for k, v in kv:
                 if k in d:
-                    raise YAMLInputError(f"duplicate key {k!r} in JSON input")
+                    raise YAMLInputError(f"duplicate key {k!r} in JSON input; keep only one of them")
                 d[k] = v
             return d
         try:
@@ -265,7 +265,7 @@ class ResourceList:
         items = []
         for i, it in enumerate(raw_items):
             if not isinstance(it, dict):
-                raise YAMLInputError(f"item {i} is not a mapping")
+                raise YAMLInputError(f"items[{i}] is not a Kubernetes object (a mapping)")
             items.append(KubeObject(it))
         return cls(items=items, function_config=fc)
 

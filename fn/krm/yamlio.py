@@ -110,14 +110,21 @@ def _exact_depth(text: str, limit: int) -> None:
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
     except yaml.YAMLError as e:
-        raise _yaml_error(e) from None
+        raise _yaml_error(e, text) from None
 
 
-def _yaml_error(e: yaml.YAMLError) -> YAMLInputError:
+def _yaml_error(e: yaml.YAMLError, text: str = "") -> YAMLInputError:
+    if isinstance(e, yaml.reader.ReaderError):  # a character YAML does not allow
+        char = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "?")
+        return YAMLInputError(f"invalid YAML: control character U+{char:04X} at offset "
+                              f"{e.position}; remove it (YAML allows no control characters)",
+                              text.count("\n", 0, e.position) + 1 if text else None)
     mark = getattr(e, "problem_mark", None)
     problem = getattr(e, "problem", None) or str(e)
     context = getattr(e, "context", None)
     msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    if mark is not None and text[mark.index:mark.index + 1] == "\t":
+        msg += "; indent with spaces: YAML does not allow tabs for indentation"
     return YAMLInputError(msg, mark.line + 1 if mark is not None else None)
 
 
@@ -224,7 +231,8 @@ class _Converter:
                 raise YAMLInputError("mapping keys must be scalars", key_node.start_mark.line + 1)
             k = self._node(key_node)[0]
             if k in out:
-                raise YAMLInputError(f"duplicate mapping key {k!r}", key_node.start_mark.line + 1)
+                raise YAMLInputError(f"duplicate mapping key {k!r}; keep only one of them (tools "
+                                     "disagree on which one wins)", key_node.start_mark.line + 1)
             out[k] = self._node(value_node)[0]
         for k, v in merged.items():
             out.setdefault(k, v)
@@ -237,7 +245,7 @@ def compose_all(text: str, limits: Limits = DEFAULT_LIMITS) -> list[yaml.Node]:
     try:
         return [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
     except yaml.YAMLError as e:
-        raise _yaml_error(e) from None
+        raise _yaml_error(e, text) from None
 
 
 def to_python(node: yaml.Node, limits: Limits = DEFAULT_LIMITS):

@@ -164,10 +164,12 @@ HELM_APP = Obj("HelmApplication", {
 def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
     for key in ("apiVersion", "kind"):
         if not isinstance(m.get(key), str) or not m.get(key):
-            errors.append(Problem(join(path, key), f"{key} is required"))
+            errors.append(Problem(join(path, key), f"{key} is required: every inline manifest "
+                                                   "needs apiVersion, kind and metadata.name"))
     meta = m.get("metadata")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta.get("name"):
-        errors.append(Problem(join(path, "metadata.name"), "metadata.name is required"))
+        errors.append(Problem(join(path, "metadata.name"), "metadata.name is required: every "
+                                                           "inline manifest needs a name"))
     elif "namespace" in meta and not isinstance(meta["namespace"], str):
         errors.append(Problem(join(path, "metadata.namespace"), "expected a string"))
 

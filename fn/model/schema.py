@@ -80,10 +80,13 @@ class Str(Type):
             got = _type_name(value)
             if self.enum:
                 errors.append(Problem(path, f"expected one of {', '.join(self.enum)}, got {got}"))
-            elif isinstance(value, (bool, int, float)) and value is not None:
-                errors.append(Problem(path, f"expected a string, got {got}; quote it: \"{_yaml_text(value)}\""))
+            elif isinstance(value, (bool, int, float)) and self._valid(_yaml_text(value)):
+                how = "quote it as you meant it, e.g." if isinstance(value, float) else "quote it:"
+                errors.append(Problem(path, f"expected a string, got {got}; {how} \"{_yaml_text(value)}\""))
             else:
-                errors.append(Problem(path, f"expected a string, got {got}"))
+                shown = f" {_yaml_text(value)}" if isinstance(value, (bool, int, float)) else ""
+                errors.append(Problem(path, f"expected a string, got {got}{shown}"
+                                            + (f": {self.hint}" if self.hint else "")))
             return value
         if self.enum is not None and value not in self.enum:
             close = difflib.get_close_matches(value, self.enum, n=1)
@@ -105,6 +108,11 @@ class Str(Type):
             if msg:
                 errors.append(Problem(path, msg))
         return value
+
+    def _valid(self, text: str) -> bool:
+        problems: list[Problem] = []
+        self.validate(text, "", problems)
+        return not problems
 
     def json_schema(self):
         s: dict = {"type": "string"}
@@ -156,7 +164,10 @@ class Int(Type):
 
     def validate(self, value, path, errors):
         if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(Problem(path, f"expected a whole number, got {_type_name(value)}"))
+            shown = f" {value!r}" if isinstance(value, (str, float)) else ""
+            tip = "; write it without quotes" if isinstance(value, str) and \
+                value.lstrip("-").isdigit() else ""
+            errors.append(Problem(path, f"expected a whole number, got {_type_name(value)}{shown}{tip}"))
             return value
         if self.minimum is not None and value < self.minimum:
             errors.append(Problem(path, f"must be at least {self.minimum}, got {value}"))
@@ -231,7 +242,8 @@ class List(Type):
 
     def validate(self, value, path, errors):
         if not isinstance(value, list):
-            errors.append(Problem(path, f"expected a list, got {_type_name(value)}"))
+            errors.append(Problem(path, f"expected a list, got {_type_name(value)}; "
+                                        "write one entry per line, each starting with '- '"))
             return []
         if len(value) < self.min_items:
             errors.append(Problem(path, f"needs at least {self.min_items} entries"))
@@ -240,7 +252,7 @@ class List(Type):
             seen: dict = {}
             for i, v in enumerate(value):
                 if isinstance(v, (str, int)) and v in seen:
-                    errors.append(Problem(join(path, i), f"{v!r} is listed twice"))
+                    errors.append(Problem(join(path, i), f"{v!r} is listed twice; remove this entry"))
                 elif isinstance(v, (str, int)):
                     seen[v] = i
         return out
@@ -315,7 +327,8 @@ class Obj(Type):
         for k, f in self.fields.items():
             if k not in out:
                 if f.required:
-                    errors.append(Problem(join(path, k), f"{k} is required"))
+                    what = f": {f.type.doc}" if f.type.doc else ""
+                    errors.append(Problem(join(path, k), f"{k} is required{what}"))
                 else:
                     out[k] = f.default_value()
         for group in self.exactly_one:
