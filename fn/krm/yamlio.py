@@ -34,6 +34,7 @@ class Limits:
 
     max_bytes: int = 64 * 1024 * 1024
     max_depth: int = 200
+    max_nodes: int = 1_000_000  # parsed nodes: what bounds memory (~0.5 KB each)
     max_expanded_nodes: int = 5_000_000
 
 
@@ -97,18 +98,40 @@ def _nesting_bound(text: str) -> int:
     return block + best + 2
 
 
-def _exact_depth(text: str, limit: int) -> None:
-    """Walk parser events (iterative in libyaml) and fail past `limit`."""
-    depth = 0
+_NODE_MARKS = ",:-?[{\n"
+
+
+def _node_bound(text: str) -> int:
+    """An upper bound of the number of nodes, in linear time without parsing.
+
+    Every node but a document's root starts after one of `,:-?[{` or a line
+    break, and each of those starts at most two nodes (`[a` starts the
+    sequence and its first entry).
+    """
+    return 2 * sum(text.count(c) for c in _NODE_MARKS) + 2
+
+
+def _exact_scan(text: str, limits: Limits) -> None:
+    """Walk parser events (iterative in libyaml) and fail past the depth or
+    node limit, before anything is built from them."""
+    depth = nodes = 0
     try:
         for event in yaml.parse(text, Loader=_BaseLoader):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
-                if depth > limit:
-                    raise YAMLInputError(
-                        f"document nests deeper than {limit} levels", event.start_mark.line + 1)
+                if depth > limits.max_depth:
+                    raise YAMLInputError(f"document nests deeper than {limits.max_depth} levels",
+                                         event.start_mark.line + 1)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
+                continue
+            elif not isinstance(event, yaml.ScalarEvent):
+                continue
+            nodes += 1
+            if nodes > limits.max_nodes:
+                raise YAMLInputError(
+                    f"input has more than {limits.max_nodes} YAML nodes (set KURE_FN_MAX_NODES "
+                    "to raise the limit, or split the package)", event.start_mark.line + 1)
     except yaml.YAMLError as e:
         raise _yaml_error(e, text) from None
 
@@ -240,8 +263,8 @@ class _Converter:
 
 def compose_all(text: str, limits: Limits = DEFAULT_LIMITS) -> list[yaml.Node]:
     """Parse every document of `text` into nodes (with marks), within limits."""
-    if _nesting_bound(text) > limits.max_depth:
-        _exact_depth(text, limits.max_depth)
+    if _nesting_bound(text) > limits.max_depth or _node_bound(text) > limits.max_nodes:
+        _exact_scan(text, limits)
     try:
         return [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
     except yaml.YAMLError as e:
