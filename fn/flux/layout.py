@@ -122,7 +122,8 @@ class LayoutIntegrator:
         lists[plan.cluster_dir] = top
 
         for d, resources in lists.items():
-            tree.add(posixpath.join(d, KUSTOMIZATION_FILE), _kustomization_file(d, resources, cluster.name))
+            tree.add(posixpath.join(d, KUSTOMIZATION_FILE),
+                     _kustomization_file(d, sorted(resources), cluster.name))
 
 
 def _stamp(g: Generated, cluster_name: str) -> dict:

@@ -315,10 +315,16 @@ def _plain_ok(s: str) -> bool:
     return True
 
 
+_NOT_PRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def _double_quoted(s: str) -> str:
     out = json.dumps(s, ensure_ascii=False)
     if any(c in out for c in _DQ_EXTRA):
         out = "".join(_DQ_EXTRA.get(c, c) for c in out)
+    if _NOT_PRINTABLE.search(out):  # YAML allows none of these unescaped
+        out = _NOT_PRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                 else f"\\u{ord(m.group()):04x}", out)
     return out
 
 
