@@ -8,6 +8,8 @@ Rules that relate several fields (names resolving, cycles) live in
 
 from __future__ import annotations
 
+import re
+
 from .schema import definitions as schema_definitions
 from .schema import FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join
 
@@ -166,12 +168,23 @@ def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
         if not isinstance(m.get(key), str) or not m.get(key):
             errors.append(Problem(join(path, key), f"{key} is required: every inline manifest "
                                                    "needs apiVersion, kind and metadata.name"))
+    if isinstance(m.get("kind"), str) and not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", m["kind"]):
+        errors.append(Problem(join(path, "kind"), f"{m['kind']!r} is not a kind; write a "
+                                                  "Kubernetes kind such as ConfigMap"))
     meta = m.get("metadata")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta.get("name"):
         errors.append(Problem(join(path, "metadata.name"), "metadata.name is required: every "
                                                            "inline manifest needs a name"))
-    elif "namespace" in meta and not isinstance(meta["namespace"], str):
-        errors.append(Problem(join(path, "metadata.namespace"), "expected a string"))
+        return
+    name = meta["name"]
+    if name in (".", "..") or "/" in name or "%" in name:  # Kubernetes' rule for every kind
+        errors.append(Problem(join(path, "metadata.name"), f"{name!r} cannot name a Kubernetes "
+                                                           "object; write a name such as my-config"))
+    if meta.get("namespace") not in (None, ""):  # "" and null mean "not set"
+        ns_errors: list[Problem] = []
+        label("a namespace").validate(meta["namespace"], join(path, "metadata.namespace"),
+                                      ns_errors)
+        errors.extend(ns_errors)
 
 
 class Manifest(Any_):
