@@ -6,31 +6,56 @@ from __future__ import annotations
 import os
 import sys
 
-USAGE = """\
-kure-fn: turn a fn.kure.dev/v1alpha1 Cluster into a Flux GitOps repository tree.
+IMAGE = "ghcr.io/kure-dev/kure-fn"
 
-As a KRM function it reads a ResourceList on stdin and writes it back with
-Flux Kustomizations, HelmReleases, sources, bootstrap objects and a
-kustomization.yaml in every directory, placed by path annotations.
+USAGE = f"""\
+kure-fn: a Flux GitOps repository from a fn.kure.dev/v1alpha1 Cluster config.
+
+kure-fn is a KRM function. It reads a ResourceList on stdin, takes the Cluster
+config from the function config (else every Cluster item), and writes the list
+back with the cluster's Flux objects (Kustomizations, HelmReleases, sources,
+bootstrap) and a kustomization.yaml in every directory, each placed by path
+annotations. Items it did not generate come back unchanged, and a second run
+changes nothing. A config error is reported with its field path and file;
+then the exit status is 1 and every input item comes back unchanged.
 
 Usage:
-  kure-fn                         KRM function: ResourceList on stdin, out on stdout
-  kure-fn render CONFIG... -o DIR write the tree of each Cluster config to DIR
-  kure-fn schema                  print the JSON Schema of the Cluster config
+  kure-fn                      the KRM function: ResourceList in and out
+  kure-fn CONFIG_FILE          kustomize legacy exec plugin (config in argv[1])
+  kure-fn render CONFIG... -o DIR
+                               write each cluster's tree to DIR without kpt,
+                               with a README.md and checksums.txt per cluster
+  kure-fn schema               print the config's JSON Schema (for editors)
   kure-fn --help | --version
 
-Examples:
-  # kpt, declaratively (Kptfile: pipeline.mutators[].exec: kure-fn, configPath: cluster.yaml)
-  kpt fn render --allow-exec .
-  # kpt, imperatively, on every Cluster item of the package
-  kpt fn eval --exec kure-fn .
-  # kpt with the container image
-  kpt fn eval --image ghcr.io/kure-dev/kure-fn:v0.1 .
-  # without kpt
-  kure-fn render cluster.yaml -o out/
+Config (apiVersion: fn.kure.dev/v1alpha1, kind: Cluster):
+  metadata.name    the cluster's directory name
+  spec.flux        namespace, placement, sourceRef, defaults of every bundle
+  spec.layout      root (default clusters), kustomizationMode, fileNaming
+  spec.output      emit: all | flux | apps
+  spec.sources     named git, oci, helm and bucket sources
+  spec.bootstrap   flux-operator (FluxInstance) or gotk (gotk-sync.yaml)
+  spec.nodes       the directory tree: nodes hold bundles (a Flux Kustomization
+                   each); bundles hold applications (helm, manifests, resources)
 
-Config: see docs/config.md. Exit status: 0 done, 1 error results (stdout still
-carries the ResourceList with every input item unchanged).
+Examples (IMAGE: {IMAGE}:v0.1, or another vX.Y or vX.Y.Z tag):
+  # kpt with the exec route; Kptfile:
+  #   pipeline: {{mutators: [{{exec: kure-fn, configPath: cluster.yaml}}]}}
+  kpt fn render --allow-exec PKG
+  # kpt with the image; Kptfile:
+  #   pipeline: {{mutators: [{{image: IMAGE, configPath: cluster.yaml}}]}}
+  kpt fn render PKG
+  kpt fn eval PKG --image IMAGE
+  # kustomize: list cluster.yaml under generators: (or transformers:) and
+  # annotate it: config.kubernetes.io/function: "container: {{image: IMAGE}}"
+  kubectl kustomize --enable-alpha-plugins DIR
+  # without kpt, e.g. in CI
+  kure-fn render cluster.yaml -o .
+
+Exit status: 0 done, 1 error results (stdout still carries the ResourceList),
+2 usage error. Environment: KURE_FN_MAX_INPUT_BYTES (input size limit),
+KURE_FN_DEBUG=1 (tracebacks of internal errors on stderr).
+Docs: docs/running.md (every route), docs/reference.md (every config field).
 """
 
 
@@ -50,10 +75,12 @@ def main(argv: list[str] | None = None) -> int:
             from .render import main as render_main
             return render_main(args[1:])
         if args[0] == "schema":
-            import json
-
-            from .model.config import json_schema
-            sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+            from .model.config import schema_text
+            sys.stdout.write(schema_text())
+            return 0
+        if args[0] == "docs":  # hidden: regenerates docs/reference.md
+            from .model.reference import markdown
+            sys.stdout.write(markdown())
             return 0
         if len(args) == 1 and os.path.isfile(args[0]):
             return run_legacy_plugin(args[0])

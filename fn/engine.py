@@ -35,9 +35,20 @@ def canonical(value, keep: frozenset = frozenset()):
     return value
 
 
+ENGINES = ("flux", "argocd")
+
+
 def engine_for(name: str):
-    """The engine for a GitOps tool by name ("flux")."""
+    """The engine for a GitOps tool by name ("flux" or "argocd")."""
     if name in ("flux", "fluxcd"):
         from .flux import Engine
         return Engine()
-    raise ValueError(f"unknown GitOps engine {name!r}; known: flux")
+    if name == "argocd":
+        from .argocd import Engine
+        return Engine()
+    raise ValueError(f"unknown GitOps engine {name!r}; known: {', '.join(ENGINES)}")
+
+
+def engine_for_cluster(cluster):
+    """The engine a cluster config chooses (`spec.gitops`)."""
+    return engine_for(cluster.gitops)

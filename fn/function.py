@@ -11,14 +11,18 @@ Rules (krm-protocol.md, output.md):
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 
-from .engine import OWNER, Generated
-from .flux import Engine
+from .engine import OWNER, Generated, engine_for_cluster
+from .flux.bootstrap import GOTK_COMPONENTS
 from .krm.resourcelist import (FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Result)
+from .layout.plan import TreePlan, overlapping
 from .model import config as cfg
 from .model.cluster import Cluster, ConfigError, build
 from .selectors import select_resources
+
+TOOL_NAMES = {"flux": "Flux", "argocd": "Argo CD"}
 
 
 @dataclass
@@ -103,8 +107,9 @@ def _ref_of(doc: dict) -> dict:
     return {"apiVersion": cfg.API_VERSION, "kind": cfg.KIND, "name": name}
 
 
-def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
-    """Run the function on `rl` (in place) and return it with results."""
+def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList:
+    """Run the function on `rl` (in place) and return it with results.
+    `engine_factory(cluster)` gives each cluster's engine (by `spec.gitops`)."""
     out = Outcome()
     near_misses(rl, out)
     configs = find_configs(rl)
@@ -140,6 +145,13 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
         clusters.append((cluster, src))
         for w in cluster.warnings:
             out.warning(w.message, ref=ref, path=w.path, file=src.file)
+    plans = [TreePlan.for_cluster(c) for c, _ in clusters]
+    for a, b in overlapping(plans):
+        src = names[b.cluster_name]
+        out.error(f"the tree of cluster {b.cluster_name!r} ({b.cluster_dir}/) and the tree of "
+                  f"cluster {a.cluster_name!r} ({a.cluster_dir}/) nest inside each other; "
+                  "clusters must never share files — give one of them another spec.layout.root",
+                  ref=_ref_of(src.doc), path="spec.layout.root", file=src.file)
     if out.results and any(r.severity == "error" for r in out.results):
         rl.results.extend(out.results)
         return rl
@@ -160,22 +172,35 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
                     "config is not in this run")
 
     existing = {it.path for it in kept if it.path}
+    bootstrap_files = {posixpath.join(p.flux_dir, GOTK_COMPONENTS) for p in plans}
+    candidates = [it for it in kept
+                  if _selectable(it, config_items) and it.path not in bootstrap_files]
     generated_items: list[KubeObject] = []
     placements: list[tuple[KubeObject, str, int, bool]] = []
+    selected_by: dict[int, tuple[str, str]] = {}  # item -> (cluster, application path)
+    writer: dict[str, tuple[Cluster, ConfigSource]] = {}  # path -> the cluster writing it
     for cluster, src in clusters:
         ref = cluster.ref()
-        candidates = [it for it in kept if _selectable(it, config_items)]
         selections, problems, warnings = select_resources(cluster, candidates)
         for p in problems:
             out.error(p.message, ref=ref, path=p.path, file=src.file)
         for w in warnings:
             out.warning(w.message, ref=ref, path=w.path, file=src.file)
+        for app, its in selections:
+            for it in its:
+                other = selected_by.setdefault(id(it), (cluster.name, app.path))
+                if other[0] != cluster.name:
+                    out.error(f"{it.kind} {it.name!r} is also selected by cluster {other[0]!r} "
+                              f"({other[1]}); an item can be placed only once — narrow one of "
+                              "the selectors", ref=ref, path=f"{app.path}.resources.selector",
+                              file=src.file)
         extra = [Generated(it.data, "selected", app) for app, its in selections for it in its]
         by_data = {id(it.data): it for _, its in selections for it in its}
-        engine = engine_factory()
+        engine = engine_factory(cluster)
         tree = engine.create_layout_with_resources(cluster, extra=extra,
                                                    existing=frozenset(existing))
         for path, index, obj, owned, shared in tree.entries():
+            writer.setdefault(path, (cluster, src))
             if owned:
                 item = KubeObject(obj)
                 item.set_path(path, index if shared else None)
@@ -183,17 +208,16 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
             else:
                 placements.append((by_data[id(obj)], path, index, shared))
 
-    taken = {}
-    for it in kept:
-        if it.path:
-            taken[(it.path, it.index)] = it
     moved = {id(it) for it, _, _, _ in placements}
-    sources = {c.name: (c, src) for c, src in clusters}
-    for item in generated_items:
-        clash = taken.get((item.path, item.index))
-        if clash is not None and id(clash) not in moved:
-            cluster, src = sources[item.annotation(OWNER)]
-            out.error(f"{item.path} would be overwritten: it holds {clash.kind} {clash.name!r}, "
+    held: dict[str, KubeObject] = {}  # files that keep items kure-fn does not place
+    for it in kept:
+        if it.path and id(it) not in moved:
+            held.setdefault(it.path, it)
+    for path in sorted({i.path for i in generated_items} | {p for _, p, _, _ in placements}):
+        clash = held.get(path)
+        if clash is not None:
+            cluster, src = writer[path]
+            out.error(f"{path} would be overwritten: it holds {clash.kind} {clash.name!r}, "
                       "which kure-fn did not generate; move or delete that file, or change "
                       "spec.layout.root", ref=cluster.ref(), path="spec.layout.root",
                       file=src.file)
@@ -206,7 +230,8 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
     rl.items = kept + generated_items
     summary = ", ".join(f"{c.name}: {sum(1 for i in generated_items if i.annotation(OWNER) == c.name)} items"
                         for c, _ in clusters)
-    out.results.append(Result(f"generated the Flux tree ({summary})", "info"))
+    tools = " and ".join(sorted({TOOL_NAMES[c.gitops] for c, _ in clusters}))
+    out.results.append(Result(f"generated the {tools} tree ({summary})", "info"))
     rl.results.extend(out.results)
     return rl
 

@@ -1,8 +1,10 @@
-"""Which kinds are cluster-scoped (config decision 8).
+"""Which kinds are cluster-scoped (config decision 8), and inline manifests' namespaces.
 
 Kubernetes' own cluster-scoped kinds and those of common add-ons; any other
 kind is treated as namespaced.
 """
+
+import copy
 
 CLUSTER_SCOPED = frozenset({
     # core and built-in APIs
@@ -37,3 +39,13 @@ CLUSTER_SCOPED = frozenset({
 
 def is_namespaced(kind: str) -> bool:
     return kind not in CLUSTER_SCOPED
+
+
+def with_default_namespace(manifest: dict, namespace: str | None) -> dict:
+    """A copy of an inline manifest with `namespace` when it is of a namespaced
+    kind and has none ("" or None: left as is)."""
+    obj = copy.deepcopy(manifest)
+    meta = obj["metadata"]
+    if namespace and not meta.get("namespace") and is_namespaced(obj["kind"]):
+        meta["namespace"] = namespace
+    return obj

@@ -1,28 +1,73 @@
-"""Directory mode: `kure-fn render CONFIG... -o DIR`, without kpt."""
+"""Directory mode: `kure-fn render CONFIG... -o DIR`, without kpt.
+
+Writes each Cluster config's tree under DIR (the files kpt would write) plus,
+in each cluster directory, what a ResourceList cannot carry: `README.md`
+(fn.readme) and `checksums.txt` (`sha256sum -c` format: sha256, two spaces,
+path relative to the cluster directory; sorted; itself excluded).
+
+`checksums.txt` is also the record of what the previous render wrote: a file
+listed there that this render no longer produces is removed when unchanged
+since, so a bundle dropped from the config disappears as it does under kpt.
+Files kure-fn did not write are never touched.
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import posixpath
 import sys
 from pathlib import Path
 
 from .function import is_cluster_config
 from .krm import yamlio
-from .model.cluster import ConfigError, build
+from .flux.bootstrap import GOTK_COMPONENTS
+from .layout.plan import TreePlan, overlapping
+from .model.cluster import Cluster, ConfigError, build
+from .readme import cluster_readme
+
+README = "README.md"
+CHECKSUMS = "checksums.txt"
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kure-fn render",
-                                     description="Write the Flux tree of each Cluster config to DIR.")
+    parser = argparse.ArgumentParser(
+        prog="kure-fn render",
+        description="Write the GitOps tree of each Cluster config to DIR, with a README.md and "
+                    "checksums.txt in each cluster directory.")
     parser.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML files with Cluster configs")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     args = parser.parse_args(argv)
 
-    from .flux import Engine
+    clusters = load_clusters(args.configs)
+    if clusters is None:
+        return 1
+    out = Path(args.output)
+    for cluster in clusters:
+        for w in cluster.warnings:
+            sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
+        cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
+        components = f"{TreePlan.for_cluster(cluster).flux_dir}/{GOTK_COMPONENTS}"
+        existing = frozenset([components]) if (out / components).is_file() else frozenset()
+        files = rendered_files(cluster, existing=existing)
+        removed, kept = prune(out, cluster_dir, files)
+        for rel in kept:
+            sys.stderr.write(f"kure-fn: warning: {posixpath.join(cluster_dir, rel)} is no longer "
+                             "generated but was changed since; left in place\n")
+        for path, data in files.items():
+            target = out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        print(f"{cluster.name}: wrote {len(files)} files under {out / cluster_dir}"
+              + (f", removed {len(removed)} stale" if removed else ""))
+    return 0
 
+
+def load_clusters(paths: list[str]) -> list[Cluster] | None:
+    """Every Cluster of the given files, or None after reporting every problem."""
     clusters = []
     failed = False
-    for path in args.configs:
+    for path in paths:
         try:
             text = yamlio.decode(Path(path).read_bytes())
             docs = [yamlio.to_python(n) for n in yamlio.compose_all(text)]
@@ -45,13 +90,75 @@ def main(argv: list[str]) -> int:
     for dup in sorted({n for n in names if names.count(n) > 1}):
         sys.stderr.write(f"kure-fn: two Cluster configs are named {dup!r}\n")
         failed = True
-    if failed:
-        return 1
-    out = Path(args.output)
-    for cluster in clusters:
-        for w in cluster.warnings:
-            sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
-        tree = Engine().create_layout_with_resources(cluster)
-        tree.write(out)
-        print(f"{cluster.name}: wrote {len(tree.paths())} files under {out}")
-    return 0
+    for a, b in overlapping([TreePlan.for_cluster(c) for c in clusters]):
+        sys.stderr.write(f"kure-fn: the trees of clusters {a.cluster_name!r} ({a.cluster_dir}/) and "
+                         f"{b.cluster_name!r} ({b.cluster_dir}/) nest inside each other; give one "
+                         "of them another spec.layout.root\n")
+        failed = True
+    return None if failed else clusters
+
+
+def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = frozenset()
+                   ) -> dict[str, bytes]:
+    """Every file of the cluster, by path relative to the output directory.
+    `existing`: files already there that the tree may list (gotk-components.yaml)."""
+    from .engine import engine_for_cluster
+
+    tree = (engine or engine_for_cluster(cluster)).create_layout_with_resources(
+        cluster, existing=existing)
+    files = {path: tree.render(path).encode() for path in tree.paths()}
+    cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
+    files[posixpath.join(cluster_dir, README)] = cluster_readme(cluster, tree).encode()
+    files[posixpath.join(cluster_dir, CHECKSUMS)] = checksums(files, cluster_dir).encode()
+    return files
+
+
+def checksums(files: dict[str, bytes], cluster_dir: str) -> str:
+    prefix = cluster_dir + "/" if cluster_dir else ""
+    rels = sorted(p[len(prefix):] for p in files if p.startswith(prefix))
+    return "".join(f"{_sha256(files[prefix + rel])}  {rel}\n" for rel in rels if rel != CHECKSUMS)
+
+
+def parse_checksums(text: str) -> dict[str, str]:
+    """{relative path: sha256} of a checksums.txt; lines that could point
+    outside the cluster directory are ignored."""
+    out = {}
+    for line in text.splitlines():
+        digest, sep, rel = line.partition("  ")
+        parts = rel.split("/")
+        if sep and len(digest) == 64 and rel and not rel.startswith("/") \
+                and ".." not in parts and "" not in parts and "\\" not in rel:
+            out[rel] = digest
+    return out
+
+
+def prune(out: Path, cluster_dir: str, files: dict[str, bytes]) -> tuple[list[str], list[str]]:
+    """Remove files the previous render wrote and this one does not; returns
+    (removed, kept because changed by hand), relative to the cluster directory."""
+    base = out / cluster_dir
+    try:
+        previous = parse_checksums((base / CHECKSUMS).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return [], []
+    current = {p for p in files}
+    removed, kept = [], []
+    for rel, digest in sorted(previous.items()):
+        if posixpath.join(cluster_dir, rel) in current:
+            continue
+        target = base / rel
+        if not target.is_file() or target.is_symlink():
+            continue
+        if _sha256(target.read_bytes()) != digest:
+            kept.append(rel)
+            continue
+        target.unlink()
+        removed.append(rel)
+        parent = target.parent
+        while parent != base and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+    return removed, kept
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -23,8 +23,23 @@ UPDATE_GOLDEN = os.environ.get("KURE_FN_UPDATE_GOLDEN") == "1"
 BIN = Path(sys.executable).parent  # where the kure-fn console script is installed
 
 
-def example_dirs() -> list[Path]:
-    return sorted(p for p in EXAMPLES.iterdir() if (p / "Kptfile").exists())
+def example_dirs(gitops: str | None = None) -> list[Path]:
+    """Example packages; with `gitops`, only those whose Cluster uses that engine."""
+    dirs = sorted(p for p in EXAMPLES.iterdir() if (p / "Kptfile").exists())
+    return [p for p in dirs if gitops is None or example_gitops(p) == gitops]
+
+
+def single_cluster_examples() -> list[Path]:
+    """Examples whose one Cluster config is `cluster.yaml` (not the fleet)."""
+    return [p for p in example_dirs() if (p / "cluster.yaml").exists()]
+
+
+def example_gitops(pkg: Path) -> str:
+    """The engine (spec.gitops, default flux) of the package's Cluster config."""
+    for doc in package_items(pkg):
+        if doc.get("kind") == "Cluster" and str(doc.get("apiVersion", "")).startswith("fn.kure.dev/"):
+            return (doc.get("spec") or {}).get("gitops") or "flux"
+    return "flux"
 
 
 def package_items(pkg: Path) -> list[dict]:
@@ -88,10 +103,16 @@ def validate_flux(objects: list[dict], *extra_args: str) -> None:
     """Every object must pass shared/tools/validate-flux.py; skip without ../shared."""
     if not VALIDATOR.exists():
         pytest.skip(f"Flux schemas not available ({VALIDATOR} missing: a clone without ../shared)")
-    stream = yaml.safe_dump_all(objects, sort_keys=False)
-    proc = subprocess.run([sys.executable, str(VALIDATOR), "--require-namespace", "-q", *extra_args],
-                          input=stream, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # each cluster of a fleet is its own set of objects (its own API server)
+    clusters: dict = {}
+    for obj in objects:
+        owner = ((obj.get("metadata") or {}).get("annotations") or {}).get("fn.kure.dev/cluster")
+        clusters.setdefault(owner, []).append(obj)
+    for group in clusters.values():
+        stream = yaml.safe_dump_all(group, sort_keys=False)
+        proc = subprocess.run([sys.executable, str(VALIDATOR), "--require-namespace", "-q",
+                               *extra_args], input=stream, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def need(tool: str) -> str:

@@ -212,3 +212,24 @@ def test_runs_as_nobody_offline_on_a_read_only_root(name):
     ordinary = subprocess.run([sys.executable, "-m", "fn"], input=data, capture_output=True,
                               timeout=60, cwd=REPO, env=env)
     assert proc.stdout == ordinary.stdout
+
+
+@pytest.mark.parametrize("name", ["hostile", "alias-bomb"])
+def test_the_image_handles_hostile_input_locked_down(image, name):
+    """The real image (conftest `image`) as kpt runs it, plus a read-only root:
+    the hostile payload renders exactly as in-process; a bomb is refused."""
+    from test_container import LOCKED_DOWN
+
+    bomb = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n" + \
+        "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: x}\n  data:\n" + \
+        "    l0: &l0 [a, a, a, a, a, a, a, a, a, a]\n" + "".join(
+            f"    l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 10))
+    stdin = INPUTS["hostile"] if name == "hostile" else bomb
+    proc = image.podman("run", *LOCKED_DOWN, image.tag, input=stdin, check=False)
+    assert "Traceback" not in proc.stderr
+    if name == "hostile":
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == run(stdin)[1]
+    else:
+        assert proc.returncode == 1
+        assert "an alias bomb?" in proc.stdout

@@ -156,13 +156,13 @@ def clusters(draw):
         if bundles and draw(st.booleans()):
             b["dependsOn"] = draw(st.lists(st.sampled_from(bundles), unique=True, max_size=3))
         for key, strat in (("interval", DURATION), ("timeout", DURATION), ("prune", st.booleans()),
-                           ("wait", st.booleans()), ("targetNamespace", st.sampled_from(["web", "db"]))):
+                           ("wait", st.booleans())):
             if draw(st.integers(0, 3)) == 0:
                 b[key] = draw(strat)
         if draw(st.integers(0, 3)) == 0:
             b["postBuild"] = {"substitute": draw(st.dictionaries(KEY, STRING, min_size=1, max_size=3))}
         bundles.append(name)
-        external = by_type["git"] + by_type["oci"] + by_type["bucket"]
+        external = by_type["git"] + by_type["bucket"]  # (an oci source may hold charts)
         if external and draw(st.integers(0, 4)) == 0:
             b["source"] = draw(st.sampled_from(external))
             b["path"] = draw(st.sampled_from(["./deploy", "deploy/prod", "./"]))
@@ -186,6 +186,8 @@ def clusters(draw):
             apps.append(app)
         if apps:
             b["applications"] = apps
+        if not any("helm" in a for a in apps) and draw(st.integers(0, 3)) == 0:
+            b["targetNamespace"] = draw(st.sampled_from(["web", "db"]))  # (would move HelmReleases)
         return b
 
     def helm(app_name: str) -> dict:

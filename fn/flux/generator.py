@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Iterable
 
 from ..engine import Generated, canonical
-from ..kinds import is_namespaced
+from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, repo_path
 from ..model.cluster import Application, Bundle, Cluster, Node
-from .helm import HELM_API, helm_release
+from .helm import HELM_API, helm_objects
 from .sources import ChartSources, source_object
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -87,19 +86,14 @@ class ResourceGenerator:
     # -- applications ----------------------------------------------------------
     def application(self, app: Application, charts: ChartSources) -> list[dict]:
         if app.helm is not None:
-            return [helm_release(app, charts)]
+            return helm_objects(app, charts)
         if app.spec.get("manifests") is not None:
             return [self._manifest(m, app) for m in app.spec["manifests"]]
         return []  # `resources` select input items; the function shell places them
 
     @staticmethod
     def _manifest(m: dict, app: Application) -> dict:
-        obj = copy.deepcopy(m)
-        ns = app.namespace
-        meta = obj["metadata"]
-        if ns and not meta.get("namespace") and is_namespaced(obj["kind"]):
-            meta["namespace"] = ns
-        return obj
+        return with_default_namespace(m, app.namespace)
 
     # -- declared sources -------------------------------------------------------
     def sources(self, cluster: Cluster, bundles: Iterable[Bundle],

@@ -1,18 +1,50 @@
-"""HelmRelease (helm.toolkit.fluxcd.io/v2) for a `helm` application."""
+"""HelmRelease (helm.toolkit.fluxcd.io/v2) for a `helm` application, and the
+values ConfigMap when the application keeps its values out of it."""
 
 from __future__ import annotations
 
 from ..engine import canonical
+from ..krm import yamlio
 from ..model.cluster import Application
 from .sources import ChartSources
 
 HELM_API = "helm.toolkit.fluxcd.io/v2"
 DEFAULT_INTERVAL = "10m"
+VALUES_KEY = "values.yaml"
+WATCH_LABEL = "reconcile.fluxcd.io/watch"  # helm-controller reconciles when the object changes
 
 
 def target_namespace(app: Application) -> str:
     """Where the chart installs: helm.targetNamespace, the app namespace, else the app name."""
     return app.helm.get("targetNamespace") or app.namespace or app.name
+
+
+def chart_name(app: Application) -> str:
+    """The chart: helm.chart, else (a chart repository) the application name, as AICR does."""
+    return app.helm.get("chart") or app.name
+
+
+def values_config_map_name(app: Application) -> str:
+    return f"{app.name}-values"
+
+
+def helm_objects(app: Application, charts: ChartSources) -> list[dict]:
+    """The HelmRelease, preceded by its values ConfigMap when asked for."""
+    objects = [helm_release(app, charts)]
+    if app.helm.get("valuesConfigMap"):
+        objects.insert(0, values_config_map(app))
+    return objects
+
+
+def values_config_map(app: Application) -> dict:
+    """`<app>-values` in the Flux namespace, the values as YAML under
+    `values.yaml`, labelled so that a change reconciles the release."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": values_config_map_name(app), "namespace": app.cluster.namespace,
+                         "labels": {WATCH_LABEL: "Enabled"}},
+            # keys sorted, as AICR writes them: the text must not depend on how an
+            # orchestrator re-serialised the config (kustomize's plugin route sorts it)
+            "data": {VALUES_KEY: yamlio.dump(canonical(app.helm.get("values") or {}))}}
 
 
 def helm_release(app: Application, charts: ChartSources) -> dict:
@@ -49,10 +81,14 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
         spec["driftDetection"] = {"mode": h["driftDetection"]}
     if h.get("dependsOn"):
         spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(h["dependsOn"])]
-    if h.get("valuesFrom"):
-        spec["valuesFrom"] = h["valuesFrom"]
-    if h.get("values"):
+    values_from = [{k: v for k, v in ref.items() if v is not None} for ref in h.get("valuesFrom") or []]
+    if h.get("valuesConfigMap"):  # first, so the user's own entries still override it
+        values_from.insert(0, {"kind": "ConfigMap", "name": values_config_map_name(app),
+                               "valuesKey": VALUES_KEY})
+    elif h.get("values"):
         spec["values"] = h["values"]
+    if values_from:
+        spec["valuesFrom"] = values_from
     return canonical({"apiVersion": HELM_API, "kind": "HelmRelease",
                       "metadata": {"name": app.name, "namespace": ns}, "spec": spec},
                      keep=frozenset({"values"}))
@@ -67,12 +103,12 @@ def _chart(app: Application, charts: ChartSources) -> dict:
         kind, name = derived
         if kind == "OCIRepository":
             return {"chartRef": {"kind": kind, "name": name, "namespace": ns}}
-        return {"chart": {"spec": {"chart": h["chart"], "version": h["version"],
+        return {"chart": {"spec": {"chart": chart_name(app), "version": h["version"],
                                    "sourceRef": {"kind": kind, "name": name, "namespace": ns}}}}
     src = cluster.sources[h["source"]]
     if src.type == "oci":
         return {"chartRef": {"kind": "OCIRepository", "name": src.name, "namespace": ns}}
-    chart_spec = {"chart": h["chart"], "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}
+    chart_spec = {"chart": chart_name(app), "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}
     if src.type == "helm":
         chart_spec["version"] = h["version"]
     else:  # a chart inside a git repository or bucket: rebuild when the source changes

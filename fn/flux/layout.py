@@ -9,34 +9,13 @@ directory is reached only through its own Flux Kustomization.
 from __future__ import annotations
 
 import posixpath
-import re
 
-from ..engine import OWNER, Generated
+from ..engine import Generated
+from ..layout.kustomize import EMIT_ROLES, add_kustomizations, bundle_lists, file_name, stamp
 from ..layout.plan import TreePlan
 from ..layout.tree import Tree
 from ..model.cluster import Cluster
 from .bootstrap import GOTK_COMPONENTS, GOTK_SYNC
-
-KUSTOMIZE_CONFIG_API = "kustomize.config.k8s.io/v1beta1"
-LOCAL_CONFIG = "config.kubernetes.io/local-config"
-KUSTOMIZATION_FILE = "kustomization.yaml"
-EMIT_ROLES = {
-    "all": {"kustomization", "source", "chart-source", "bootstrap", "app", "selected"},
-    "flux": {"kustomization", "source", "chart-source", "bootstrap"},
-    "apps": {"app", "selected", "chart-source"},
-}
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def file_name(obj: dict, naming: str) -> str:
-    """`<namespace|cluster>-<kind>-<name>.yaml` (namespaced) or `<kind>-<name>.yaml`."""
-    meta = obj.get("metadata") or {}
-    kind = _UNSAFE.sub("-", str(obj.get("kind", "object")).lower())
-    name = _UNSAFE.sub("-", str(meta.get("name", "unnamed")))
-    if naming == "kind-name":
-        return f"{kind}-{name}.yaml"
-    ns = _UNSAFE.sub("-", str(meta.get("namespace") or "cluster"))
-    return f"{ns}-{kind}-{name}.yaml"
 
 
 class LayoutIntegrator:
@@ -62,7 +41,7 @@ class LayoutIntegrator:
                 continue
             directory = self._directory(g, plan, placement)
             name = g.filename or file_name(g.obj, naming)
-            obj = g.obj if g.role == "selected" else _stamp(g, cluster.name)
+            obj = g.obj if g.role == "selected" else stamp(g, cluster.name)
             tree.add(posixpath.join(directory, name), obj, owned=g.role != "selected")
 
         rendered = [b for b in cluster.bundles() if not b.is_external]
@@ -84,22 +63,8 @@ class LayoutIntegrator:
     def _kustomizations(self, tree: Tree, cluster: Cluster, plan: TreePlan, mode: str,
                         placement: str, existing: frozenset[str]) -> None:
         files = tree.files_by_dir()
-        lists: dict[str, list[str]] = {}
-
         bundle_dirs = {plan.bundle_dir(b) for b in cluster.bundles() if not b.is_external}
-        for b_dir in sorted(bundle_dirs):
-            if b_dir not in tree.dirs:
-                continue
-            app_dirs = sorted(d for d in tree.dirs if posixpath.dirname(d) == b_dir)
-            if mode == "recursive":
-                below = sorted(posixpath.relpath(p, b_dir) for p in tree.paths()
-                               if p.startswith(b_dir + "/"))
-                lists[b_dir] = below
-            else:
-                lists[b_dir] = [posixpath.basename(d) for d in app_dirs if files.get(d)]
-                for d in app_dirs:
-                    if files.get(d):
-                        lists[d] = sorted(files[d])
+        lists = bundle_lists(tree, bundle_dirs, mode)
 
         flux_dir = plan.flux_dir
         flux_files = set(files.get(flux_dir, ()))
@@ -113,40 +78,12 @@ class LayoutIntegrator:
         if placement == "integrated":
             def node_list(node) -> bool:
                 d = plan.node_dir(node)
-                entries = sorted(f for f in files.get(d, ()))
+                entries = list(files.get(d, ()))
                 entries += [c.name for c in node.children if node_list(c)]
                 if entries:
-                    lists[d] = entries
+                    lists[d] = sorted(entries)
                 return bool(entries)
             top += [n.name for n in cluster.nodes if node_list(n)]
-        lists[plan.cluster_dir] = top
+        lists[plan.cluster_dir] = sorted(top)
 
-        for d, resources in lists.items():
-            tree.add(posixpath.join(d, KUSTOMIZATION_FILE),
-                     _kustomization_file(d, sorted(resources), cluster.name))
-
-
-def _stamp(g: Generated, cluster_name: str) -> dict:
-    """A copy of the object with the ownership annotation."""
-    obj = dict(g.obj)
-    meta = dict(obj.get("metadata") or {})
-    anns = dict(meta.get("annotations") or {})
-    anns[OWNER] = cluster_name
-    user_manifest = g.role == "app" and g.owner.helm is None
-    meta["annotations"] = anns if user_manifest else dict(sorted(anns.items()))
-    if not user_manifest:  # Kubernetes' usual order: name, namespace, labels, annotations
-        first = ("name", "namespace", "labels", "annotations")
-        meta = {**{k: meta[k] for k in first if k in meta},
-                **{k: v for k, v in meta.items() if k not in first}}
-    obj["metadata"] = meta
-    return obj
-
-
-def _kustomization_file(directory: str, resources: list[str], cluster_name: str) -> dict:
-    name = re.sub(r"[^a-z0-9.-]+", "-", directory.lower()).strip("-.") or "root"
-    return {
-        "apiVersion": KUSTOMIZE_CONFIG_API,
-        "kind": "Kustomization",
-        "metadata": {"name": name, "annotations": {LOCAL_CONFIG: "true", OWNER: cluster_name}},
-        "resources": list(resources),
-    }
+        add_kustomizations(tree, lists, cluster.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from ..engine import canonical
@@ -14,6 +15,8 @@ SOURCE_API = "source.toolkit.fluxcd.io/v1"
 HELM_CHART_LAYER = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
                     "operation": "copy"}
 MAX_NAME = 63
+HELM_REPOSITORY_INTERVAL = "1h"
+OCI_CHART_INTERVAL = "10m"
 
 
 def source_object(src: Source, namespace: str, *, helm_chart: bool = False) -> dict:
@@ -55,9 +58,60 @@ def sanitize(url: str) -> str:
     return s or "source"
 
 
-def _with_hash(base: str, key: str) -> str:
-    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-    return f"{base[:MAX_NAME - 9].rstrip('-')}-{digest}"
+def normalise_url(url: str) -> str:
+    """The URL that identifies a chart repository or chart: no trailing '/'."""
+    return url.rstrip("/")
+
+
+def oci_ref(version: str) -> dict:
+    """OCIRepository ref for a chart version: an exact version is a tag (with
+    '+' written '_', as `helm push` tags it), anything else a semver range."""
+    if EXACT_VERSION.fullmatch(version):
+        return {"tag": version.replace("+", "_")}
+    return {"semver": version}
+
+
+HASH_LEN = 8
+
+ChartKey = tuple  # (kind, normalised url, version or None)
+
+
+def _with_hash(base: str, key: ChartKey, length: int = HASH_LEN) -> str:
+    digest = hashlib.sha256("\x00".join(k or "" for k in key).encode()).hexdigest()[:length]
+    return f"{base[:MAX_NAME - length - 1].rstrip('-')}-{digest}"
+
+
+def _base_name(key: ChartKey, with_version: bool) -> str:
+    kind, url, version = key
+    name, ver = sanitize(url), sanitize(version or "")
+    if kind == "HelmRepository" or not with_version or ver == "source":
+        return name
+    return f"{name}-{ver}"[:MAX_NAME].rstrip("-")
+
+
+def chart_source_names(keys, reserved=frozenset()) -> dict[ChartKey, str]:
+    """Names for chart sources: the sanitised URL, plus the version for an OCI
+    chart used at several versions (so a version bump only changes the tag),
+    unless another key (or a reserved name: a declared source) would share
+    it; then each colliding key gets a hash of itself appended, lengthened
+    until every name is unique. Depends only on the set of keys, never on
+    their order."""
+    keys = sorted(set(keys), key=lambda k: tuple(x or "" for x in k))
+    versions = Counter((k[0], k[1]) for k in keys)
+    base = {k: _base_name(k, versions[(k[0], k[1])] > 1) for k in keys}
+    taken = Counter(base.values())
+    names = {k: b if taken[b] == 1 and b not in reserved else _with_hash(b, k)
+             for k, b in base.items()}
+    length = HASH_LEN
+    while True:
+        counts = Counter(names.values())
+        clash = {n for n, c in counts.items() if c > 1} | (set(counts) & set(reserved))
+        if not clash:
+            return names
+        length += 4
+        for k in keys:
+            if names[k] in clash:
+                names[k] = _with_hash(base[k], k, length)
 
 
 @dataclass(frozen=True)
@@ -71,12 +125,10 @@ class ChartSource:
 
     def to_object(self, namespace: str) -> dict:
         if self.kind == "HelmRepository":
-            spec = {"interval": "1h", "url": self.url}
+            spec = {"interval": HELM_REPOSITORY_INTERVAL, "url": self.url}
         else:
-            ref = ({"tag": self.version} if EXACT_VERSION.fullmatch(self.version or "")
-                   else {"semver": self.version})
-            spec = {"interval": "10m", "layerSelector": dict(HELM_CHART_LAYER), "ref": ref,
-                    "url": self.url}
+            spec = {"interval": OCI_CHART_INTERVAL, "layerSelector": dict(HELM_CHART_LAYER),
+                    "ref": oci_ref(self.version), "url": self.url}
         return canonical({"apiVersion": SOURCE_API, "kind": self.kind,
                           "metadata": {"name": self.name, "namespace": namespace}, "spec": spec})
 
@@ -84,54 +136,36 @@ class ChartSource:
 class ChartSources:
     """Chart sources of a cluster, de-duplicated and named without collisions.
 
-    One HelmRepository per distinct https URL, one OCIRepository per distinct
-    (oci URL, version). A name is the sanitised URL (plus the version for
-    OCI); when two different keys would share a name, or a declared source
-    already has it, each colliding key gets a short hash of itself appended.
-    A declared helm source with the same URL is reused instead.
+    One HelmRepository per distinct https URL (a trailing '/' does not make
+    a URL distinct), one OCIRepository per distinct (oci URL, version). A
+    declared helm source with the same URL is reused instead of a derived
+    one. Names: `chart_source_names`, with every declared source name
+    reserved.
     """
 
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
-        self.by_key: dict[tuple, ChartSource] = {}
-        declared_helm = {s.spec["url"].rstrip("/"): s for s in cluster.sources.values()
-                         if s.type == "helm"}
-        keys: dict[tuple, str] = {}
-        for app in cluster.applications():
-            key = self._key(app)
-            if key is None or key in keys:
-                continue
-            if key[0] == "HelmRepository" and key[1].rstrip("/") in declared_helm:
-                continue
-            keys[key] = self._base_name(key)
-        taken: dict[str, list[tuple]] = {}
-        for key, base in keys.items():
-            taken.setdefault(base, []).append(key)
-        declared = set(cluster.sources)
-        for base, group in taken.items():
-            for key in group:
-                name = base if len(group) == 1 and base not in declared else \
-                    _with_hash(base, "\x00".join(k or "" for k in key[:3]))
-                self.by_key[key] = ChartSource(key[0], key[1], key[2], name)
-        self._declared_helm = declared_helm
+        self._declared_helm: dict[str, Source] = {}
+        for s in cluster.sources.values():
+            if s.type == "helm":
+                self._declared_helm.setdefault(normalise_url(s.spec["url"]), s)
+        keys = {key for app in cluster.applications()
+                if (key := self._key(app)) is not None and self._declared(key) is None}
+        names = chart_source_names(keys, reserved=frozenset(cluster.sources))
+        self.by_key = {k: ChartSource(k[0], k[1], k[2], n) for k, n in names.items()}
 
     @staticmethod
-    def _key(app: Application) -> tuple | None:
+    def _key(app: Application) -> ChartKey | None:
         h = app.helm
         if h is None or not h.get("repository"):
             return None
-        repo = h["repository"]
+        repo = normalise_url(h["repository"])
         if repo.startswith("oci://"):
-            return ("OCIRepository", repo.rstrip("/"), h.get("version"))
+            return ("OCIRepository", repo, h.get("version"))
         return ("HelmRepository", repo, None)
 
-    @staticmethod
-    def _base_name(key: tuple) -> str:
-        kind, url, version = key
-        if kind == "HelmRepository":
-            return sanitize(url)
-        base = f"{sanitize(url)}-{sanitize(version or '')}"
-        return base if len(base) <= MAX_NAME else _with_hash(base, url + "\x00" + (version or ""))
+    def _declared(self, key: ChartKey) -> Source | None:
+        return self._declared_helm.get(key[1]) if key[0] == "HelmRepository" else None
 
     def for_app(self, app: Application) -> tuple[str, str] | None:
         """(kind, name) of the chart source a repository app uses."""
@@ -141,8 +175,7 @@ class ChartSources:
         if key in self.by_key:
             cs = self.by_key[key]
             return cs.kind, cs.name
-        src = self._declared_helm[key[1].rstrip("/")]
-        return "HelmRepository", src.name
+        return "HelmRepository", self._declared(key).name
 
     def objects(self, apps, namespace: str) -> list[dict]:
         """Objects of the derived sources the given apps use, once each, by name."""

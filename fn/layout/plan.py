@@ -2,7 +2,7 @@
 
 One place decides every directory, so that a Flux Kustomization's
 `spec.path` and the directory actually written can never disagree (Kure's
-first defect). The Argo CD engine will use the same plan.
+first defect). The Argo CD engine uses the same plan.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..model.cluster import Application, Bundle, Cluster, Node
 
 FLUX_DIR = "flux-system"
+ARGOCD_DIR = "argocd"
 
 
 def join(*parts: str) -> str:
@@ -40,6 +41,11 @@ class TreePlan:
     def flux_dir(self) -> str:
         return join(self.cluster_dir, FLUX_DIR)
 
+    @property
+    def argocd_dir(self) -> str:
+        """The Argo CD control directory: the root and bundle Applications."""
+        return join(self.cluster_dir, ARGOCD_DIR)
+
     def node_dir(self, node: Node) -> str:
         return join(self.cluster_dir, *node.segments)
 
@@ -48,3 +54,15 @@ class TreePlan:
 
     def app_dir(self, app: Application) -> str:
         return join(self.bundle_dir(app.bundle), app.name)
+
+
+def inside(directory: str, outer: str) -> bool:
+    """True when `directory` is `outer` or lies below it (per path segment)."""
+    return directory == outer or directory.startswith(outer + "/")
+
+
+def overlapping(plans: list[TreePlan]) -> list[tuple[TreePlan, TreePlan]]:
+    """Pairs (earlier, later) of a fleet whose cluster directories nest: the
+    later cluster's tree would share files with the earlier one's."""
+    return [(a, b) for i, b in enumerate(plans) for a in plans[:i]
+            if inside(a.cluster_dir, b.cluster_dir) or inside(b.cluster_dir, a.cluster_dir)]

@@ -12,6 +12,7 @@ from typing import Callable, Iterable
 from .cluster import Application, Bundle, Cluster, Node, Warning_
 from .schema import Problem
 
+CONTROL_DIRS = {"flux": "flux-system", "argocd": "argocd"}  # = layout.plan FLUX_DIR, ARGOCD_DIR
 EXACT_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?")
 HELM_RELEASE_MAX = 53
 
@@ -19,7 +20,8 @@ HELM_RELEASE_MAX = 53
 def check_cluster(cluster: Cluster, valid: dict) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_unique_names, _sources, _bundles, _bundle_dependencies, _applications,
-                 _helm_dependencies, _bootstrap, _directories):
+                 _helm_dependencies, _ordering, _helm_timeouts, _bootstrap, _directories,
+                 _engine_settings, _argocd):
         rule(cluster, problems)
     return problems
 
@@ -59,7 +61,7 @@ def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
                 "helm application name (HelmReleases share the Flux namespace, so unique in the cluster)",
                 problems)
     for bundle in cluster.bundles():
-        if bundle.name == cluster.namespace:
+        if cluster.gitops == "flux" and bundle.name == cluster.namespace:
             problems.append(Problem(f"{bundle.path}.name",
                                     f"{bundle.name!r} is the name of the bootstrap Kustomization "
                                     f"(named after the Flux namespace); choose another name"))
@@ -68,6 +70,11 @@ def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
 # -- sources -------------------------------------------------------------------
 
 def _sources(cluster: Cluster, problems: list[Problem]) -> None:
+    for node in cluster.walk_nodes():
+        if node.source and node.source not in cluster.sources:
+            problems.append(Problem(f"{node.path}.source", _unknown_source(cluster, node.source)))
+    if cluster.gitops != "flux":
+        return  # the rest is about Flux's sourceRef and bootstrap
     ref = cluster.source_ref
     name = ref["name"]
     src = cluster.sources.get(name)
@@ -84,14 +91,11 @@ def _sources(cluster: Cluster, problems: list[Problem]) -> None:
         problems.append(Problem(cluster.sources[name].path + ".name",
                                 f"bootstrap creates the source {name!r}; declare it only once "
                                 "(remove it from spec.sources or from spec.bootstrap.sync)"))
-    for node in cluster.walk_nodes():
-        if node.source and node.source not in cluster.sources:
-            problems.append(Problem(f"{node.path}.source", _unknown_source(cluster, node.source)))
 
 
 def _unknown_source(cluster: Cluster, name: str) -> str:
     known = ", ".join(sorted(cluster.sources))
-    declared = f"declared: {known}" if known else "none is declared"
+    declared = f"declared: {known}" if known else "no source is declared"
     return (f"source {name!r} is not declared in spec.sources ({declared}); declare it there "
             "or name a declared source")
 
@@ -120,7 +124,7 @@ def _bundles(cluster: Cluster, problems: list[Problem]) -> None:
                                     "source applies to external bundles only (with path); a rendered "
                                     "bundle always comes from spec.flux.sourceRef — remove source or "
                                     "add path"))
-        if b.spec.get("healthChecks") and b.spec.get("wait") is True:
+        if cluster.gitops == "flux" and b.spec.get("healthChecks") and b.spec.get("wait") is True:
             problems.append(Warning_(f"{b.path}.healthChecks",
                                      "Flux ignores healthChecks when wait is true (wait already checks "
                                      "every applied object); remove wait: true or the healthChecks"))
@@ -191,6 +195,19 @@ def _applications(cluster: Cluster, problems: list[Problem]) -> None:
             _helm(cluster, app, problems)
         elif app.spec.get("manifests") is not None:
             _manifests(app, problems)
+    if cluster.gitops != "flux":
+        return  # the rest is about HelmReleases
+    _values_config_maps(cluster, problems)
+    for b in cluster.bundles():
+        target = b.spec.get("targetNamespace")
+        helm_apps = [a.name for a in b.applications if a.helm is not None]
+        if target and target != cluster.namespace and helm_apps:
+            problems.append(Problem(
+                f"{b.path}.targetNamespace",
+                f"targetNamespace would move the HelmReleases of this bundle ({', '.join(helm_apps)}) "
+                f"out of {cluster.namespace!r}: Flux rewrites the namespace of every object it builds, "
+                "which breaks their health checks, dependsOn and values references; set "
+                "helm.targetNamespace (or the application namespace) to choose where a chart installs"))
 
 
 def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
@@ -216,8 +233,6 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
                 problems.append(Problem(f"{p}.repository",
                                         f"{repo!r} is not a chart URL; write the chart's full "
                                         "address, e.g. oci://ghcr.io/org/charts/podinfo"))
-        elif h.get("chart") is None:
-            problems.append(Problem(f"{p}.chart", "chart is required with an https:// repository"))
         if h.get("version") is None:
             problems.append(Problem(f"{p}.version", "version is required for repository charts: "
                                                     "an exact version (1.16.1) or a range (>=1.16 <2)"))
@@ -226,9 +241,9 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
     if src is None:
         problems.append(Problem(f"{p}.source", _unknown_source(cluster, source_name)))
         return
-    if src.type in ("helm", "git", "bucket") and h.get("chart") is None:
-        what = "chart name" if src.type == "helm" else "chart's path inside the source, e.g. ./charts/app"
-        problems.append(Problem(f"{p}.chart", f"chart is required with a {src.type} source: the {what}"))
+    if src.type in ("git", "bucket") and h.get("chart") is None:
+        problems.append(Problem(f"{p}.chart", f"chart is required with a {src.type} source: the "
+                                              "chart's path inside the source, e.g. ./charts/app"))
     if src.type == "helm" and h.get("version") is None:
         problems.append(Problem(f"{p}.version", "version is required for charts from a Helm "
                                                 "repository: an exact version or a range"))
@@ -237,6 +252,36 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
                                                 "source; pin the source's ref instead and remove version"))
     if src.type == "oci" and h.get("chart") is not None:
         problems.append(Problem(f"{p}.chart", "an oci source is the chart itself; remove chart"))
+    if src.type in ("git", "bucket") and h.get("chart") is not None:
+        chart = h["chart"]
+        if chart.startswith("/") or ".." in chart.split("/"):
+            problems.append(Problem(f"{p}.chart", f"{chart!r} must be a path inside source "
+                                                  f"{source_name!r}, e.g. ./charts/app"))
+    if src.type == "oci" and cluster.gitops == "flux":
+        users = [b for b in cluster.bundles() if b.is_external and b.source_name == source_name]
+        if users:
+            problems.append(Problem(f"{p}.source",
+                                    f"oci source {source_name!r} is also the source of bundle "
+                                    f"{users[0].name!r}: a chart needs its Helm layer copied, a bundle "
+                                    "needs its artifact extracted; declare a second oci source for "
+                                    "one of them"))
+
+
+def _values_config_maps(cluster: Cluster, problems: list[Problem]) -> None:
+    """A values ConfigMap must not meet an inline ConfigMap of the same name."""
+    ns = cluster.namespace
+    ours = {f"{a.name}-values": a for a in cluster.applications()
+            if a.helm is not None and a.helm.get("valuesConfigMap")}
+    for app in cluster.applications():
+        for i, m in enumerate(app.spec.get("manifests") or []):
+            meta = m.get("metadata") or {}
+            if m.get("kind") == "ConfigMap" and meta.get("name") in ours \
+                    and (meta.get("namespace") or app.namespace) == ns:
+                owner = ours[meta["name"]]
+                problems.append(Problem(f"{app.path}.manifests[{i}]",
+                                        f"ConfigMap {ns}/{meta['name']} is also the values ConfigMap of "
+                                        f"helm application {owner.name!r} (valuesConfigMap); rename "
+                                        "this ConfigMap"))
 
 
 def _manifests(app: Application, problems: list[Problem]) -> None:
@@ -276,11 +321,94 @@ def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
                                 "; remove one of these dependsOn entries"))
 
 
+# -- ordering across kinds -------------------------------------------------------
+
+def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
+    """Waits that Flux can never satisfy because they cross kinds.
+
+    A bundle Kustomization is Ready only once its HelmReleases are Ready (it
+    waits for them: `wait`, or health checks); a HelmRelease exists only once
+    its bundle is applied, and that happens only once the bundle's
+    dependencies are Ready. So a HelmRelease that depends on a release in a
+    bundle which (transitively) waits for the first one's bundle deadlocks,
+    although neither dependsOn list has a cycle of its own.
+    """
+    if cluster.gitops != "flux":
+        return  # Argo CD: sync waves, checked by _argocd
+    ns = cluster.namespace
+    helm_apps = {a.name: a for a in cluster.applications() if a.helm is not None}
+    bundles = {b.name: b for b in cluster.bundles()}
+    graph: dict[str, list[str]] = {}
+    why: dict[tuple[str, str], tuple[str | None, str]] = {}  # edge -> (config path, words)
+
+    def edge(a: str, b: str, path: str | None, words: str) -> None:
+        graph.setdefault(a, []).append(b)
+        why.setdefault((a, b), (path, words))
+
+    for b in bundles.values():
+        edge(f"ready:{b.name}", f"apply:{b.name}", None, "")
+        for i, dep in enumerate(b.depends_on):
+            if dep in bundles:
+                edge(f"apply:{b.name}", f"ready:{dep}", f"{b.path}.dependsOn[{i}]",
+                     f"bundle {b.name!r} starts only after bundle {dep!r} is Ready")
+        for app in b.applications:
+            if app.helm is not None:
+                edge(f"ready:{b.name}", f"hr:{app.name}", None,
+                     f"bundle {b.name!r} is Ready only once its HelmRelease {app.name!r} is")
+        for i, hc in enumerate(b.spec.get("healthChecks") or []):
+            if hc.get("kind") == "HelmRelease" and hc.get("name") in helm_apps \
+                    and (hc.get("namespace") or ns) == ns:
+                edge(f"ready:{b.name}", f"hr:{hc['name']}", f"{b.path}.healthChecks[{i}]",
+                     f"bundle {b.name!r} health-checks HelmRelease {hc['name']!r}")
+    for app in helm_apps.values():
+        edge(f"hr:{app.name}", f"apply:{app.bundle.name}", None,
+             f"HelmRelease {app.name!r} is applied by bundle {app.bundle.name!r}")
+        for i, dep in enumerate(app.helm.get("dependsOn") or []):
+            if dep in helm_apps and dep != app.name:
+                edge(f"hr:{app.name}", f"hr:{dep}", f"{app.path}.helm.dependsOn[{i}]",
+                     f"HelmRelease {app.name!r} waits for HelmRelease {dep!r}")
+    for cycle in find_cycles(graph):
+        kinds = {n.split(":", 1)[0] for n in cycle}
+        if not {"hr", "apply"} <= kinds:
+            continue  # a pure bundle or pure helm cycle: reported by its own rule
+        edges = list(zip(cycle, cycle[1:] + cycle[:1]))
+        start = next((i for i, e in enumerate(edges)
+                      if e[0].startswith("hr:") and e[1].startswith("hr:")
+                      or why[e][0] and ".healthChecks[" in why[e][0]), 0)
+        edges = edges[start:] + edges[:start]
+        words = [why[e][1] for e in edges if why[e][1]]
+        path = next(why[e][0] for e in edges if why[e][0])
+        problems.append(Problem(path, "ordering deadlock: " + "; ".join(words) +
+                                " — nothing can start. Remove one of these dependencies, or put the "
+                                "releases that wait for each other into one bundle"))
+
+
+def _seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)(ms|s|m|h)", duration))
+
+
+def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
+    if cluster.gitops != "flux":
+        return
+    for b in cluster.bundles():
+        bundle_timeout = b.setting("timeout")
+        for app in b.applications:
+            t = (app.helm or {}).get("timeout")
+            if t and bundle_timeout and _seconds(t) > _seconds(bundle_timeout):
+                problems.append(Warning_(
+                    f"{app.path}.helm.timeout",
+                    f"Helm actions of {app.name!r} may take {t}, longer than the timeout of bundle "
+                    f"{b.name!r} ({bundle_timeout}), which waits for the release: the bundle would "
+                    f"report failure while the release is still installing; set the bundle's "
+                    f"timeout to at least {t}"))
+
+
 # -- bootstrap -------------------------------------------------------------------
 
 def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
     b = cluster.bootstrap
-    if not b or not b.get("sync"):
+    if not b or not b.get("sync") or cluster.gitops != "flux":
         return
     sync = b["sync"]
     url = sync["url"]
@@ -298,7 +426,8 @@ def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
 def _directories(cluster: Cluster, problems: list[Problem]) -> None:
     """Nodes and bundles share directory levels: names must not collide."""
     def level(owner_path: str, nodes: list[Node], bundles: list[Bundle], top: bool) -> None:
-        taken: dict[str, str] = {"flux-system": "the flux-system directory"} if top else {}
+        control = CONTROL_DIRS[cluster.gitops]
+        taken: dict[str, str] = {control: f"the {control} directory"} if top else {}
         for n in nodes:
             if n.name in taken:
                 problems.append(Problem(f"{n.path}.name", f"directory {n.name!r} is already used by "
@@ -314,3 +443,138 @@ def _directories(cluster: Cluster, problems: list[Problem]) -> None:
         for n in nodes:
             level(n.path, n.children, n.bundles, False)
     level("spec", cluster.nodes, [], True)
+
+
+# -- the engine's settings ----------------------------------------------------------
+
+def _engine_settings(cluster: Cluster, problems: list[Problem]) -> None:
+    """Settings of the engine not chosen are ignored, with a warning."""
+    given = cluster.document.get("spec") if isinstance(cluster.document.get("spec"), dict) else {}
+    if cluster.gitops == "flux":
+        if given.get("argocd") is not None:
+            problems.append(Warning_("spec.argocd", "Argo CD settings are ignored with gitops: flux "
+                                                    "(the default); set gitops: argocd to use them"))
+        return
+    if given.get("flux") is not None:
+        problems.append(Warning_("spec.flux", "Flux settings are ignored with gitops: argocd"))
+    if given.get("bootstrap") is not None:
+        problems.append(Warning_("spec.bootstrap", "bootstrap installs Flux and is ignored with "
+                                                   "gitops: argocd; the root Application in the "
+                                                   "argocd directory is the Argo CD bootstrap"))
+
+
+# -- Argo CD ---------------------------------------------------------------------------
+
+# Bundle and helm settings without an Argo CD equivalent. Those that change what
+# is deployed are errors; those that only tune how Flux reconciles are ignored.
+ARGOCD_BUNDLE_ERRORS = {
+    "postBuild": "Argo CD has no post-build variable substitution, so ${VAR} would be applied "
+                 "literally; write the values into the manifests or use gitops: flux",
+    "decryption": "Argo CD does not decrypt SOPS secrets, so they would be applied encrypted; "
+                  "use a secrets operator (e.g. external-secrets) or gitops: flux",
+    "serviceAccountName": "Argo CD sets impersonation in the AppProject "
+                          "(destinationServiceAccounts), not per Application; remove it and "
+                          "configure the project",
+}
+ARGOCD_BUNDLE_IGNORED = ("interval", "retryInterval", "timeout", "wait", "force", "healthChecks")
+ARGOCD_HELM_ERRORS = {
+    "valuesFrom": "Argo CD reads Helm values only from the Application (valuesObject), not from "
+                  "ConfigMaps or Secrets; move them into helm.values",
+    "serviceAccountName": ARGOCD_BUNDLE_ERRORS["serviceAccountName"],
+}
+ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap")
+
+
+def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
+    """For each bundle, the bundles it must follow under Argo CD: its dependsOn,
+    plus the bundles holding the helm applications its helm applications
+    depend on (Argo CD orders whole Applications, not releases)."""
+    helm_bundle = {a.name: a.bundle.name for a in cluster.applications() if a.helm is not None}
+    graph: dict[str, list[str]] = {}
+    for b in cluster.bundles():
+        edges = list(b.depends_on)
+        for app in b.applications:
+            for dep in (app.helm or {}).get("dependsOn") or []:
+                other = helm_bundle.get(dep)
+                if other is not None and other != b.name and other not in edges:
+                    edges.append(other)
+        graph[b.name] = edges
+    return graph
+
+
+def _argocd(cluster: Cluster, problems: list[Problem]) -> None:
+    if cluster.gitops != "argocd":
+        return
+    from ..argocd.names import application_names  # the engine names its Applications
+
+    sound = not any(type(p) is Problem for p in problems)  # warnings aside
+    if not cluster.argocd.get("repoURL"):
+        problems.append(Problem("spec.argocd.repoURL",
+                                "repoURL is required with gitops: argocd: the URL of the repository "
+                                "that holds this tree, e.g. https://github.com/acme/fleet.git"))
+    for b in cluster.bundles():
+        for key, why in ARGOCD_BUNDLE_ERRORS.items():
+            if b.spec.get(key):
+                problems.append(Problem(f"{b.path}.{key}", f"{key} cannot be used with gitops: "
+                                                            f"argocd: {why}"))
+        for key in ARGOCD_BUNDLE_IGNORED:
+            if b.spec.get(key) not in (None, []):
+                problems.append(Warning_(f"{b.path}.{key}", f"{key} tunes Flux and is ignored with "
+                                                            "gitops: argocd"))
+        if b.is_external and b.source_name in cluster.sources:
+            _argocd_source(cluster, cluster.sources[b.source_name],
+                           f"{b.path}.source" if b.spec.get("source") else f"{b.path}.path",
+                           problems)
+        for app in b.applications:
+            h, p = app.helm, f"{app.path}.helm"
+            if h is None:
+                continue
+            for key, why in ARGOCD_HELM_ERRORS.items():
+                if h.get(key):
+                    problems.append(Problem(f"{p}.{key}", f"{key} cannot be used with gitops: "
+                                                          f"argocd: {why}"))
+            for key in ARGOCD_HELM_IGNORED:
+                if h.get(key) not in (None, False):
+                    problems.append(Warning_(f"{p}.{key}", f"{key} tunes Flux's helm-controller and "
+                                                           "is ignored with gitops: argocd"))
+            if h.get("source") in cluster.sources:
+                _argocd_source(cluster, cluster.sources[h["source"]], f"{p}.source", problems)
+    for cycle in find_cycles(bundle_order(cluster)) if sound else ():
+        problems.append(Problem(_helm_edge(cluster, cycle),
+                                "with gitops: argocd a helm dependsOn on another bundle's "
+                                "application orders the bundles, which makes a cycle: "
+                                + " -> ".join(cycle + [cycle[0]])
+                                + "; remove one of these dependencies"))
+    seen: dict[str, str] = {}
+    for name, path in application_names(cluster):
+        if name in seen:
+            problems.append(Problem(path, f"the Argo CD Application name {name!r} is already used "
+                                          f"by {seen[name]}; rename one of them"))
+        seen.setdefault(name, path)
+
+
+def _helm_edge(cluster: Cluster, cycle: list[str]) -> str:
+    """The field of the first helm dependsOn that makes a bundle follow another
+    in `cycle` (a cycle of bundle dependsOn alone is reported elsewhere)."""
+    for here, there in zip(cycle, cycle[1:] + cycle[:1]):
+        bundle = cluster.find_bundle(here)
+        if there in bundle.depends_on:
+            continue
+        for app in bundle.applications:
+            for i, dep in enumerate((app.helm or {}).get("dependsOn") or []):
+                target = cluster.find_bundle(there)
+                if any(a.name == dep for a in target.applications):
+                    return f"{app.path}.helm.dependsOn[{i}]"
+    return f"{cluster.find_bundle(cycle[0]).path}.dependsOn"
+
+
+def _argocd_source(cluster: Cluster, src, path: str, problems: list[Problem]) -> None:
+    if src.type == "bucket":
+        problems.append(Problem(path, f"source {src.name!r} is a bucket; Argo CD reads only git, "
+                                      "Helm and OCI repositories — use one of those with "
+                                      "gitops: argocd"))
+    elif src.type == "git" and src.spec.get("semver"):
+        problem = Problem(f"{src.path}.git.semver", "Argo CD follows git refs, not semver ranges of "
+                                                    "tags; with gitops: argocd set branch, tag or commit")
+        if problem not in problems:  # once, however many use the source
+            problems.append(problem)

@@ -148,6 +148,15 @@ class Cluster:
 
     # -- settings ---------------------------------------------------------
     @property
+    def gitops(self) -> str:
+        """The engine that applies the tree: "flux" or "argocd"."""
+        return self.spec["gitops"]
+
+    @property
+    def argocd(self) -> dict:
+        return self.spec["argocd"]
+
+    @property
     def flux(self) -> dict:
         return self.spec["flux"]
 

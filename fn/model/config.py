@@ -45,6 +45,13 @@ def duration(doc: str = "") -> Str:
     return Str(doc, pattern=DURATION, hint=DURATION_HINT)
 
 
+# _relative_dir and _repo_path as patterns, for the JSON Schema (same verdicts;
+# tests/test_schema.py feeds both the same documents)
+_SEGMENT = r"(?!\.\.?(?:/|$))[^/\\\s]+"
+RELATIVE_DIR = rf"\.|{_SEGMENT}(?:/{_SEGMENT})*"
+REPO_PATH = r"(?!/)(?![\s\S]*(?:^|/)\.\.(?:/|$))[\s\S]*"
+
+
 def _relative_dir(value: str) -> str | None:
     if value.startswith("/"):
         return f"{value!r} is absolute; write a path relative to the repository root, e.g. clusters"
@@ -63,6 +70,24 @@ def _repo_path(value: str) -> str | None:
         return f"{value!r} is absolute; write a path inside the source, e.g. ./deploy"
     if ".." in value.split("/"):
         return f"{value!r} contains '..'; write a path inside the source, e.g. ./deploy"
+    return None
+
+
+# A chart version: exact, or a semver constraint as Flux (Masterminds semver) reads it.
+_VER = r"v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?"
+_CONSTRAINT = rf"((!=|>=|=>|<=|=<|~>|[=<>~^])\s*)?{_VER}"
+_TERM = rf"({_VER} +- +{_VER}|{_CONSTRAINT})"
+_GROUP = rf"{_TERM}(( *, *| +){_TERM})*"
+SEMVER_RANGE = re.compile(rf"{_GROUP}( *\|\| *{_GROUP})*")
+
+
+def _chart_version(value: str) -> str | None:
+    if value != value.strip():
+        return f"{value!r} has leading or trailing white space; remove it"
+    if not SEMVER_RANGE.fullmatch(value):
+        return (f"{value!r} is neither a chart version (1.16.1, v1.16.1) nor a semver range "
+                "(>=1.16.0 <2.0.0, ~1.16, 1.x, *); to follow an OCI tag such as latest, declare an "
+                "oci source with that tag and set helm.source")
     return None
 
 
@@ -139,7 +164,8 @@ VALUES_FROM = Obj("ValuesReference", {
 
 HELM_APP = Obj("HelmApplication", {
     "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
-    "version": Str("chart version: exact (1.16.1) or a semver range (>=1.16 <2)", min_len=1),
+    "version": Str("chart version: exact (1.16.1, v1.16.1) or a semver range (>=1.16.0 <2.0.0)",
+                   min_len=1, check=_chart_version),
     "repository": Str("https:// chart repository, or the oci:// URL of the chart",
                       pattern=r"(https?|oci)://.+",
                       hint="use https://charts.example.com or oci://registry/path/chart"),
@@ -149,6 +175,8 @@ HELM_APP = Obj("HelmApplication", {
     "targetNamespace": label("namespace to install into (default: the application namespace)"),
     "createNamespace": Field(Bool("create the target namespace"), default=True),
     "values": Any_("chart values, passed through exactly", kind=dict),
+    "valuesConfigMap": Bool("keep values out of the HelmRelease: write them to a ConfigMap "
+                            "<application>-values (key values.yaml) referenced first in valuesFrom"),
     "valuesFrom": List(VALUES_FROM, "values from ConfigMaps and Secrets, merged in order"),
     "crds": Str("CRD policy on install and upgrade", enum=("Create", "CreateReplace", "Skip")),
     "remediation": Obj("Remediation", {
@@ -163,12 +191,16 @@ HELM_APP = Obj("HelmApplication", {
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
+KIND_NAME = r"[A-Za-z][A-Za-z0-9]*"
+OBJECT_NAME = r"^(?!\.\.?$)[^/%]+$"  # Kubernetes' rule for every kind: not . or .., no / or %
+
+
 def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
     for key in ("apiVersion", "kind"):
         if not isinstance(m.get(key), str) or not m.get(key):
             errors.append(Problem(join(path, key), f"{key} is required: every inline manifest "
                                                    "needs apiVersion, kind and metadata.name"))
-    if isinstance(m.get("kind"), str) and not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", m["kind"]):
+    if isinstance(m.get("kind"), str) and not re.fullmatch(KIND_NAME, m["kind"]):
         errors.append(Problem(join(path, "kind"), f"{m['kind']!r} is not a kind; write a "
                                                   "Kubernetes kind such as ConfigMap"))
     meta = m.get("metadata")
@@ -177,14 +209,13 @@ def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
                                                            "inline manifest needs a name"))
         return
     name = meta["name"]
-    if name in (".", "..") or "/" in name or "%" in name:  # Kubernetes' rule for every kind
+    if not re.search(OBJECT_NAME, name):
         errors.append(Problem(join(path, "metadata.name"), f"{name!r} cannot name a Kubernetes "
                                                            "object; write a name such as my-config"))
-    if meta.get("namespace") not in (None, ""):  # "" and null mean "not set"
-        ns_errors: list[Problem] = []
-        label("a namespace").validate(meta["namespace"], join(path, "metadata.namespace"),
-                                      ns_errors)
-        errors.extend(ns_errors)
+    if "namespace" in meta and not isinstance(meta["namespace"], str):
+        errors.append(Problem(join(path, "metadata.namespace"), "expected a string"))
+    elif meta.get("namespace"):  # "" means "not set"
+        label("a namespace").validate(meta["namespace"], join(path, "metadata.namespace"), errors)
 
 
 class Manifest(Any_):
@@ -198,9 +229,10 @@ class Manifest(Any_):
     def json_schema(self):
         return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
                              "properties": {"apiVersion": {"type": "string", "minLength": 1},
-                                            "kind": {"type": "string", "minLength": 1},
+                                            "kind": {"type": "string", "pattern": f"^{KIND_NAME}$"},
                                             "metadata": {"type": "object", "required": ["name"],
-                                                         "properties": {"name": {"type": "string", "minLength": 1}}}}})
+                                                         "properties": {"name": {"type": "string", "pattern": OBJECT_NAME},
+                                                                        "namespace": {"type": "string", "pattern": f"^(?:{DNS_LABEL})?$", "maxLength": 63}}}}})
 
 
 SELECTOR = Obj("ResourceSelector", {
@@ -265,7 +297,8 @@ BUNDLE = Obj("Bundle", {
     "labels": StrMap("labels of the Flux Kustomization"),
     "annotations": StrMap("annotations of the Flux Kustomization"),
     "source": Str("source of an external bundle (one with path)", min_len=1),
-    "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path),
+    "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
+                schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),
 })
 
@@ -300,7 +333,10 @@ FLUX.fields["defaults"].default = FILL
 
 LAYOUT = Obj("Layout", {
     "root": Field(Str("directory of the tree, relative to the repository root", min_len=1,
-                      check=_relative_dir), default="clusters"),
+                      check=_relative_dir, schema_pattern=RELATIVE_DIR,
+                      hint="a relative path: no leading '/', no '..', '.' or empty segments, "
+                           "no backslash or white space; '.' is the repository root"),
+                  default="clusters"),
     "kustomizationMode": Field(Str(enum=("explicit", "recursive")), default="explicit"),
     "fileNaming": Field(Str(enum=("namespaced", "kind-name")), default="namespaced"),
 })
@@ -320,8 +356,63 @@ BOOTSTRAP = Obj("Bootstrap", {
     }),
 })
 
+SYNC_OPTION = r"[A-Za-z][A-Za-z0-9]*=.+"
+DEFAULT_SYNC_OPTIONS = ("CreateNamespace=true", "ServerSideApply=true")
+
+
+def _repo_url(value: str) -> str | None:
+    if any(value.startswith(p) for p in ("https://", "http://", "ssh://", "oci://")):
+        return None
+    if "@" in value and ":" in value.split("@", 1)[1] and "://" not in value:
+        return None  # scp-style git@host:org/repo, which Argo CD accepts
+    return (f"{value!r} is not a repository URL; write https://host/org/repo.git, "
+            "ssh://git@host/org/repo.git or git@host:org/repo.git")
+
+
+ARGOCD = Obj("ArgoCD", {
+    "namespace": Field(label("namespace of every generated Application: where Argo CD runs"),
+                       default="argocd"),
+    "project": Field(subdomain("AppProject of every generated Application"), default="default"),
+    "repoURL": Str("the repository that holds this generated tree (required with gitops: argocd)",
+                   min_len=1, check=_repo_url),
+    "targetRevision": Field(Str("branch, tag or commit of repoURL to sync", min_len=1),
+                            default="HEAD"),
+    "destination": Obj("Destination", {
+        "server": Str("API server URL of the target cluster (default https://kubernetes.default.svc)",
+                      pattern=r"https?://.+", hint="write the API server's URL, e.g. "
+                                                  "https://kubernetes.default.svc"),
+        "name": Str("name of the target cluster as registered in Argo CD", min_len=1),
+    }, "the cluster bundles and helm applications deploy to", at_most_one=(("server", "name"),)),
+    "syncPolicy": Obj("SyncPolicy", {
+        "automated": Obj("Automated", {
+            "enabled": Field(Bool("sync automatically (false: manual syncs only)"), default=True),
+            "prune": Field(Bool("delete resources removed from the tree (a bundle's prune overrides)"),
+                           default=True),
+            "selfHeal": Field(Bool("revert changes made in the cluster"), default=True),
+        }),
+        "syncOptions": Field(List(Str("an Argo CD sync option such as CreateNamespace=true",
+                                      pattern=SYNC_OPTION, hint="write Name=value, e.g. "
+                                                                "ServerSideApply=true"),
+                                  "sync options of every Application", unique=True),
+                             default=list(DEFAULT_SYNC_OPTIONS)),
+        "retry": Obj("Retry", {
+            "limit": Int("failed sync attempts to retry (negative: forever)", minimum=-1),
+            "backoff": Obj("Backoff", {
+                "duration": duration("first back-off"),
+                "factor": Int("back-off multiplier", minimum=1),
+                "maxDuration": duration("longest back-off"),
+            }),
+        }, "retry failed syncs (absent: no retries)"),
+    }),
+}, "Argo CD settings, used with gitops: argocd")
+ARGOCD.fields["syncPolicy"].default = FILL
+ARGOCD.fields["syncPolicy"].type.fields["automated"].default = FILL
+
 SPEC = Obj("ClusterSpec", {
+    "gitops": Field(Str("the GitOps engine that applies the tree", enum=("flux", "argocd")),
+                    default="flux"),
     "flux": Field(FLUX, default=FILL),
+    "argocd": Field(ARGOCD, default=FILL),
     "layout": Field(LAYOUT, default=FILL),
     "output": Field(Obj("Output", {"emit": Field(Str(enum=("all", "flux", "apps")), default="all")}),
                     default=FILL),
@@ -353,3 +444,9 @@ def json_schema() -> dict:
     if defs:
         out["definitions"] = defs
     return out
+
+
+def schema_text() -> str:
+    """The JSON Schema as published in schemas/cluster.schema.json."""
+    import json
+    return json.dumps(json_schema(), indent=2) + "\n"

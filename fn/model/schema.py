@@ -163,6 +163,8 @@ class Int(Type):
         self.maximum = maximum
 
     def validate(self, value, path, errors):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 3.0 is 3, as in JSON (and JSON Schema "integer")
         if isinstance(value, bool) or not isinstance(value, int):
             shown = f" {value!r}" if isinstance(value, (str, float)) else ""
             tip = "; write it without quotes" if isinstance(value, str) and \
@@ -227,9 +229,10 @@ class StrMap(Type):
         return value
 
     def json_schema(self):
-        s: dict = {"type": "object", "additionalProperties": {"type": "string"}}
+        s: dict = {"type": "object", "additionalProperties": {"type": "string"},
+                   "propertyNames": {"type": "string"}}  # YAML allows other keys; JSON does not
         if self.key is not None and self.key.schema_pattern:
-            s["propertyNames"] = {"pattern": "^(?:" + self.key.schema_pattern + ")$"}
+            s["propertyNames"]["pattern"] = "^(?:" + self.key.schema_pattern + ")$"
         return self._schema(s)
 
 
@@ -280,6 +283,8 @@ class Field:
             return self.type.validate({}, "", [])
         if self.default is None and isinstance(self.type, List):
             return []
+        if isinstance(self.default, list):
+            return list(self.default)  # never share a mutable default
         return self.default
 
 
@@ -330,7 +335,9 @@ class Obj(Type):
                     what = f": {f.type.doc}" if f.type.doc else ""
                     errors.append(Problem(join(path, k), f"{k} is required{what}"))
                 else:
-                    out[k] = f.default_value()
+                    default = f.default_value()
+                    if default is not None:  # an unset optional field stays absent
+                        out[k] = default
         for group in self.exactly_one:
             present = [k for k in group if value.get(k) is not None]
             if len(present) != 1:
@@ -365,6 +372,8 @@ class Obj(Type):
             props[k] = f.type.json_schema()
             if f.default is not None and f.default is not FILL:
                 props[k]["default"] = f.default
+            if not f.required:
+                props[k] = _nullable(props[k])
         s: dict = {"type": "object", "title": self.title, "properties": props,
                    "additionalProperties": False}
         req = [k for k, f in self.fields.items() if f.required]
@@ -372,10 +381,27 @@ class Obj(Type):
             s["required"] = req
         all_of = []
         for group in self.exactly_one:
-            all_of.append({"oneOf": [{"required": [k]} for k in group]})
+            all_of.append({"oneOf": [_set(k) for k in group]})
         for group in self.at_most_one:
-            all_of.append({"not": {"anyOf": [{"required": [a, b]} for i, a in enumerate(group)
+            all_of.append({"not": {"anyOf": [_set(a, b) for i, a in enumerate(group)
                                              for b in group[i + 1:]]}})
         if all_of:
             s["allOf"] = all_of
         return self._schema(s)
+
+
+def _nullable(s: dict) -> dict:
+    """An optional field also accepts null: `key:` with no value means "not set"."""
+    if "$ref" in s or any(k in s for k in ("allOf", "anyOf", "oneOf", "not")):
+        return {"anyOf": [s, {"type": "null"}]}  # the combinators must not judge null
+    if "type" in s and isinstance(s["type"], str):
+        s = {**s, "type": [s["type"], "null"]}
+        if "enum" in s:
+            s["enum"] = [*s["enum"], None]
+        return s
+    return s  # no type: anything, null included
+
+
+def _set(*keys: str) -> dict:
+    """JSON Schema for "these keys are present with a value other than null"."""
+    return {"required": list(keys), "properties": {k: {"not": {"type": "null"}} for k in keys}}

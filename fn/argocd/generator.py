@@ -1,0 +1,206 @@
+"""Resource generator: cluster, node or bundle → Argo CD objects. Pure: no I/O.
+
+- one `Application` per bundle: a rendered bundle points at its directory in
+  the tree's repository, an external bundle at its source's repo and path;
+- one child `Application` with a Helm source per helm application, written
+  into the application directory so its bundle Application applies it;
+- inline manifests, as the Flux engine writes them.
+"""
+
+from __future__ import annotations
+
+from ..engine import Generated, canonical
+from ..flux.helm import chart_name, target_namespace
+from ..kinds import with_default_namespace
+from ..layout.plan import TreePlan
+from ..model.cluster import Application, Bundle, Cluster, Node, Source
+from .names import bundle_name, helm_name
+from .waves import bundle_waves, helm_waves
+
+APPLICATION_API = "argoproj.io/v1alpha1"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+IN_CLUSTER = "https://kubernetes.default.svc"
+CREATE_NAMESPACE = "CreateNamespace"
+
+
+def argo_path(path: str) -> str:
+    """A path as Argo CD writes it: relative, no leading ./, "." for the root."""
+    p = path.strip()
+    while p.startswith("./"):
+        p = p[2:]
+    p = p.strip("/")
+    return p or "."
+
+
+class ResourceGenerator:
+    def generate_cluster(self, cluster: Cluster) -> list[Generated]:
+        return self._generate(cluster, list(cluster.bundles()))
+
+    def generate_node(self, node: Node) -> list[Generated]:
+        return self._generate(node.cluster, list(node.all_bundles()))
+
+    def generate_bundle(self, bundle: Bundle) -> list[Generated]:
+        return self._generate(bundle.cluster, [bundle])
+
+    # ------------------------------------------------------------------------
+    def _generate(self, cluster: Cluster, bundles: list[Bundle]) -> list[Generated]:
+        plan = TreePlan.for_cluster(cluster)
+        waves = bundle_waves(cluster)
+        inner = helm_waves(cluster)
+        out: list[Generated] = []
+        for bundle in bundles:
+            out.append(Generated(self.bundle_application(bundle, plan, waves[bundle.name]),
+                                 "kustomization", bundle))
+            for app in bundle.applications:
+                if app.helm is not None:
+                    out.append(Generated(self.helm_application(app, inner[app.name]), "app", app))
+                elif app.spec.get("manifests") is not None:
+                    out.extend(Generated(with_default_namespace(m, app.namespace), "app", app)
+                               for m in app.spec["manifests"])
+        return out
+
+    # -- the Application of a bundle ---------------------------------------------
+    def bundle_application(self, bundle: Bundle, plan: TreePlan, wave: int) -> dict:
+        cluster = bundle.cluster
+        s = bundle.spec
+        if bundle.is_external:
+            source = external_source(cluster.sources[bundle.source_name], s["path"])
+        else:
+            source = {"repoURL": cluster.argocd["repoURL"],
+                      "targetRevision": cluster.argocd["targetRevision"],
+                      "path": argo_path(plan.bundle_dir(bundle))}
+        kustomize = {k: without_none(s[k]) for k in ("patches", "components") if s.get(k)}
+        if kustomize:
+            source["kustomize"] = kustomize
+        prune = bundle_prune(bundle)
+        return application(
+            bundle_name(bundle), cluster,
+            source=source,
+            destination=destination(cluster, s.get("targetNamespace")),
+            sync=sync_policy(cluster, prune=prune, automated=not s.get("suspend")),
+            wave=wave, cascade=prune, labels=s.get("labels"), annotations=s.get("annotations"))
+
+    # -- the Application of a helm application ----------------------------------
+    def helm_application(self, app: Application, wave: int) -> dict:
+        h = app.helm
+        source = helm_source(app)
+        helm: dict = {"releaseName": h.get("releaseName") or app.name}
+        if h.get("values"):
+            helm["valuesObject"] = h["values"]
+        if h.get("crds") == "Skip":
+            helm["skipCrds"] = True
+        source["helm"] = helm
+        prune = bundle_prune(app.bundle)
+        return application(
+            helm_name(app), app.cluster,
+            source=source,
+            destination=destination(app.cluster, target_namespace(app)),
+            sync=sync_policy(app.cluster, prune=prune, automated=not app.bundle.spec.get("suspend"),
+                             create_namespace=h.get("createNamespace", True)),
+            wave=wave, cascade=prune)
+
+
+# -- building blocks ------------------------------------------------------------
+
+def application(name: str, cluster: Cluster, *, source: dict, destination: dict, sync: dict,
+                wave: int | None = None, cascade: bool = False, labels: dict | None = None,
+                annotations: dict | None = None) -> dict:
+    meta: dict = {"name": name, "namespace": cluster.argocd["namespace"]}
+    if labels:
+        meta["labels"] = dict(labels)
+    anns = dict(annotations or {})
+    if wave is not None:
+        anns[SYNC_WAVE] = str(wave)
+    if anns:
+        meta["annotations"] = anns
+    if cascade:  # deleting the Application (bundle removed, pruned) deletes what it deployed
+        meta["finalizers"] = [CASCADE_FINALIZER]
+    spec: dict = {"project": cluster.argocd["project"], "source": source,
+                  "destination": destination}
+    if sync:
+        spec["syncPolicy"] = sync
+    return canonical({"apiVersion": APPLICATION_API, "kind": "Application",
+                      "metadata": meta, "spec": spec}, keep=frozenset({"valuesObject"}))
+
+
+def destination(cluster: Cluster, namespace: str | None = None) -> dict:
+    """The configured target cluster (server or name), in-cluster by default."""
+    d = cluster.argocd.get("destination") or {}
+    out = {"name": d["name"]} if d.get("name") else {"server": d.get("server") or IN_CLUSTER}
+    if namespace:
+        out["namespace"] = namespace
+    return out
+
+
+def bundle_prune(bundle: Bundle) -> bool:
+    """The bundle's prune, else the automated sync default."""
+    p = bundle.spec.get("prune")
+    return bundle.cluster.argocd["syncPolicy"]["automated"]["prune"] if p is None else p
+
+
+def sync_policy(cluster: Cluster, *, prune: bool, automated: bool = True,
+                create_namespace: bool | None = None) -> dict:
+    """syncPolicy from spec.argocd.syncPolicy. `create_namespace` (helm
+    applications) adds or removes CreateNamespace=true."""
+    sp = cluster.argocd["syncPolicy"]
+    out: dict = {}
+    if automated and sp["automated"]["enabled"]:
+        out["automated"] = {"prune": prune, "selfHeal": sp["automated"]["selfHeal"]}
+    options = list(sp["syncOptions"])
+    if create_namespace is not None:
+        options = [o for o in options if o.split("=", 1)[0] != CREATE_NAMESPACE]
+        if create_namespace:
+            options.insert(0, f"{CREATE_NAMESPACE}=true")
+    if options:
+        out["syncOptions"] = options
+    retry = without_none(sp.get("retry"))
+    if retry:
+        out["retry"] = retry
+    return out
+
+
+def without_none(value):
+    """The config value without the keys the schema filled with None."""
+    if isinstance(value, dict):
+        return {k: without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_none(v) for v in value]
+    return value
+
+
+# -- sources -------------------------------------------------------------------
+
+def revision(src: Source) -> str:
+    """targetRevision for a declared git or oci source (Flux's defaults: branch
+    main, tag latest)."""
+    s = src.spec
+    keys = ("branch", "tag", "commit", "semver") if src.type == "git" else ("tag", "digest", "semver")
+    return next((s[k] for k in keys if s.get(k)), "main" if src.type == "git" else "latest")
+
+
+def external_source(src: Source, path: str) -> dict:
+    """An external bundle: `path` of a git or oci source (checks reject buckets)."""
+    return {"repoURL": src.spec["url"], "targetRevision": revision(src), "path": argo_path(path)}
+
+
+def helm_source(app: Application) -> dict:
+    """repoURL/chart/targetRevision (or path) of a helm application's chart.
+
+    https repository or helm source: repoURL + chart + version. oci:// chart
+    (repository or oci source): Argo CD's native OCI source, repoURL = the
+    chart's oci:// URL, path ".". git source: the chart's path in the repo.
+    """
+    h = app.helm
+    repo = h.get("repository")
+    if repo is not None:
+        if repo.startswith("oci://"):
+            return {"repoURL": repo.rstrip("/"), "path": ".", "targetRevision": h["version"]}
+        return {"repoURL": repo, "chart": chart_name(app), "targetRevision": h["version"]}
+    src = app.cluster.sources[h["source"]]
+    if src.type == "helm":
+        return {"repoURL": src.spec["url"], "chart": chart_name(app), "targetRevision": h["version"]}
+    if src.type == "oci":
+        return {"repoURL": src.spec["url"], "path": ".", "targetRevision": revision(src)}
+    return {"repoURL": src.spec["url"], "path": argo_path(h["chart"]),
+            "targetRevision": revision(src)}

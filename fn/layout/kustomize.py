@@ -1,0 +1,85 @@
+"""What every engine's layout integrator shares: file names, the ownership
+stamp, and the `kustomization.yaml` files of bundle and application
+directories (explicit or recursive mode)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from ..engine import OWNER, Generated
+from .tree import Tree
+
+KUSTOMIZE_CONFIG_API = "kustomize.config.k8s.io/v1beta1"
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+KUSTOMIZATION_FILE = "kustomization.yaml"
+EMIT_ROLES = {
+    "all": {"kustomization", "source", "chart-source", "bootstrap", "app", "selected"},
+    "flux": {"kustomization", "source", "chart-source", "bootstrap"},
+    "apps": {"app", "selected", "chart-source"},
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_name(obj: dict, naming: str) -> str:
+    """`<namespace|cluster>-<kind>-<name>.yaml` (namespaced) or `<kind>-<name>.yaml`."""
+    meta = obj.get("metadata") or {}
+    kind = _UNSAFE.sub("-", str(obj.get("kind", "object")).lower())
+    name = _UNSAFE.sub("-", str(meta.get("name", "unnamed")))
+    if naming == "kind-name":
+        return f"{kind}-{name}.yaml"
+    ns = _UNSAFE.sub("-", str(meta.get("namespace") or "cluster"))
+    return f"{ns}-{kind}-{name}.yaml"
+
+
+def stamp(g: Generated, cluster_name: str) -> dict:
+    """A copy of the object with the ownership annotation."""
+    obj = dict(g.obj)
+    meta = dict(obj.get("metadata") or {})
+    anns = dict(meta.get("annotations") or {})
+    anns[OWNER] = cluster_name
+    user_manifest = g.role == "app" and g.owner.helm is None
+    meta["annotations"] = anns if user_manifest else dict(sorted(anns.items()))
+    if not user_manifest:  # Kubernetes' usual order: name, namespace, labels, annotations
+        first = ("name", "namespace", "labels", "annotations")
+        meta = {**{k: meta[k] for k in first if k in meta},
+                **{k: v for k, v in meta.items() if k not in first}}
+    obj["metadata"] = meta
+    return obj
+
+
+def bundle_lists(tree: Tree, bundle_dirs: set[str], mode: str) -> dict[str, list[str]]:
+    """The entries of each bundle directory's kustomization.yaml (and, in
+    explicit mode, of each application directory's)."""
+    files = tree.files_by_dir()
+    lists: dict[str, list[str]] = {}
+    for b_dir in sorted(bundle_dirs):
+        if b_dir not in tree.dirs:
+            continue
+        app_dirs = sorted(d for d in tree.dirs if posixpath.dirname(d) == b_dir)
+        if mode == "recursive":
+            below = sorted(posixpath.relpath(p, b_dir) for p in tree.paths()
+                           if p.startswith(b_dir + "/"))
+            lists[b_dir] = below
+        else:
+            lists[b_dir] = [posixpath.basename(d) for d in app_dirs if files.get(d)]
+            for d in app_dirs:
+                if files.get(d):
+                    lists[d] = sorted(files[d])
+    return lists
+
+
+def add_kustomizations(tree: Tree, lists: dict[str, list[str]], cluster_name: str) -> None:
+    """A kustomization.yaml in each directory of `lists`, listing its entries."""
+    for d, resources in lists.items():
+        tree.add(posixpath.join(d, KUSTOMIZATION_FILE), kustomization_file(d, resources, cluster_name))
+
+
+def kustomization_file(directory: str, resources: list[str], cluster_name: str) -> dict:
+    name = re.sub(r"[^a-z0-9.-]+", "-", directory.lower()).strip("-.") or "root"
+    return {
+        "apiVersion": KUSTOMIZE_CONFIG_API,
+        "kind": "Kustomization",
+        "metadata": {"name": name, "annotations": {LOCAL_CONFIG: "true", OWNER: cluster_name}},
+        "resources": list(resources),
+    }

@@ -1,0 +1,311 @@
+"""Flux simulation: what Flux would apply from a repository tree on disk.
+
+Given a repository directory (written by `kpt fn render` or `kure-fn
+render`) and a cluster directory inside it, `simulate` does what Flux does
+after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
+
+1. build the cluster directory (the bootstrap sync path);
+2. for every Flux Kustomization applied so far whose sourceRef is the tree's
+   own source, build its `spec.path` too (applying its `targetNamespace`),
+   recursively; Kustomizations of other sources (external bundles) are
+   skipped, and the bootstrap sync Kustomization (its path is the cluster
+   directory) is the root build itself;
+3. check the invariants of output.md:
+   - every directory built has a `kustomization.yaml` (otherwise Flux would
+     generate one and apply every file below it);
+   - every generated object (annotated `fn.kure.dev/cluster`) found on disk
+     under the repository is applied exactly once, and no object is applied
+     twice;
+   - every Kustomization `sourceRef` / `dependsOn` / Flux-kind
+     `healthChecks` and HelmRelease `chart.spec.sourceRef` / `chartRef` /
+     `dependsOn` resolves to an object
+     that is applied or that bootstrap creates (the FluxInstance sync source
+     and Kustomization, named after the Flux namespace; the source of the
+     gotk-sync Kustomization) or that is assumed to exist (the tree's own
+     source, when no bootstrap object is in the tree: `flux bootstrap` made
+     it).
+
+`check(...)` raises AssertionError listing every problem; `simulate(...)`
+returns the Simulation for further assertions. Needs `kubectl` on PATH.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+OWNER = "fn.kure.dev/cluster"
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
+HELM_GROUP = "helm.toolkit.fluxcd.io"
+SOURCE_GROUP = "source.toolkit.fluxcd.io"
+OPERATOR_GROUP = "fluxcd.controlplane.io"
+SYNC = "<bootstrap sync>"
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+    "PriorityClass", "StorageClass", "IngressClass", "ClusterIssuer", "PersistentVolume",
+    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService",
+    "RuntimeClass", "GatewayClass", "ClusterPolicy", "ClusterSecretStore",
+})
+
+Key = tuple  # (group, kind, namespace, name)
+
+
+def group_of(obj: dict) -> str:
+    api = str(obj.get("apiVersion", ""))
+    return api.split("/", 1)[0] if "/" in api else ""
+
+
+def key_of(obj: dict) -> Key:
+    meta = obj.get("metadata") or {}
+    return (group_of(obj), obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
+
+
+def show(key: Key) -> str:
+    group, kind, ns, name = key
+    return f"{kind}{'.' + group if group else ''} {ns + '/' if ns else ''}{name}"
+
+
+def normalise(path: str) -> str:
+    """A Flux spec.path as a repository-relative directory ('' = the root)."""
+    p = posixpath.normpath(path.strip() or ".")
+    return "" if p in (".", "/") else p.lstrip("/")
+
+
+@dataclass
+class Simulation:
+    repo: Path
+    cluster_dir: str
+    builds: dict[str, list[dict]] = field(default_factory=dict)  # dir -> objects applied from it
+    applied: dict[Key, list[str]] = field(default_factory=dict)  # object as applied -> appliers
+    built: dict[Key, list[str]] = field(default_factory=dict)    # object as on disk -> appliers
+    objects: dict[Key, dict] = field(default_factory=dict)       # applied object by key
+    generated: dict[Key, str] = field(default_factory=dict)      # must be applied once -> file
+    created: set[Key] = field(default_factory=set)               # created by bootstrap / assumed
+    followed: list[str] = field(default_factory=list)            # Kustomizations built
+    skipped: list[str] = field(default_factory=list)             # other sources' Kustomizations
+    own_sources: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, ns, name)
+    problems: list[str] = field(default_factory=list)
+
+    def exists(self, key: Key) -> bool:
+        return key in self.applied or key in self.created
+
+    def kinds_applied(self, kind: str) -> list[dict]:
+        return [o for k, o in self.objects.items() if k[1] == kind]
+
+
+class Kustomize:
+    """`kubectl kustomize` with a cache (a directory is built once per run)."""
+
+    def __init__(self, repo: Path):
+        self.repo = repo
+        self.cache: dict[str, list[dict] | str] = {}
+
+    def build(self, directory: str) -> list[dict] | str:
+        """The objects, or the error text."""
+        if directory not in self.cache:
+            proc = subprocess.run(["kubectl", "kustomize", str(self.repo / directory)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                self.cache[directory] = proc.stderr.strip() or f"exit {proc.returncode}"
+            else:
+                self.cache[directory] = [d for d in yaml.safe_load_all(proc.stdout) if d]
+        return self.cache[directory]
+
+
+def generated_objects(repo: Path, cluster: str | None = None) -> dict[Key, str]:
+    """Every object on disk carrying the ownership annotation (of `cluster`, or any)."""
+    out: dict[Key, str] = {}
+    for f in sorted(repo.rglob("*.y*ml")):
+        rel = f.relative_to(repo)
+        if any(part.startswith(".") for part in rel.parts) or f.suffix not in (".yaml", ".yml"):
+            continue
+        try:
+            docs = list(yaml.safe_load_all(f.read_text()))
+        except yaml.YAMLError:
+            continue
+        for d in docs:
+            if not isinstance(d, dict):
+                continue
+            anns = (d.get("metadata") or {}).get("annotations") or {}
+            owner = anns.get(OWNER)
+            if owner is None or str(anns.get(LOCAL_CONFIG, "")).lower() == "true":
+                continue
+            if cluster is None or owner == cluster:
+                out[key_of(d)] = rel.as_posix()
+    return out
+
+
+def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
+             own_sources: set[tuple[str, str]] = frozenset(),
+             namespace: str = "flux-system", also: dict[Key, str] | None = None) -> Simulation:
+    """Follow the tree from `cluster_dir` (relative to `repo`) as Flux would.
+
+    cluster: only objects owned by this cluster count as generated (default:
+    the cluster directory's last segment). own_sources: extra (kind, name)
+    sources that hold this tree besides the bootstrap sync source. also:
+    more objects (key -> where they came from) that must be applied exactly
+    once, such as items placed by `resources` selectors (they carry no
+    ownership annotation).
+    """
+    repo = Path(repo)
+    cluster_dir = normalise(cluster_dir)
+    sim = Simulation(repo, cluster_dir)
+    kustomize = Kustomize(repo)
+    cluster = cluster or posixpath.basename(cluster_dir)
+    sim.generated = {**generated_objects(repo, cluster), **(also or {})}
+
+    root = _build(sim, kustomize, cluster_dir, SYNC, None)
+    _bootstrap(sim, root or [], namespace, own_sources)
+
+    queue = [o for o in (root or []) if _is_flux_kustomization(o)]
+    seen: set[Key] = set()
+    while queue:
+        ks = queue.pop(0)
+        k = _effective_key(ks, None)
+        if k in seen:
+            continue
+        seen.add(k)
+        spec = ks.get("spec") or {}
+        ref = spec.get("sourceRef") or {}
+        src = (ref.get("kind"), ref.get("namespace") or k[2], ref.get("name"))
+        if src not in sim.own_sources:
+            sim.skipped.append(show(k))
+            continue
+        path = normalise(str(spec.get("path", "")))
+        if path == cluster_dir:
+            continue  # the bootstrap sync itself (gotk-sync Kustomization)
+        sim.followed.append(show(k))
+        built = _build(sim, kustomize, path, show(k), spec.get("targetNamespace"))
+        queue.extend(o for o in built or [] if _is_flux_kustomization(o))
+
+    _check_counts(sim)
+    _check_references(sim)
+    return sim
+
+
+def check(repo: str | Path, cluster_dir: str, **kwargs) -> Simulation:
+    sim = simulate(repo, cluster_dir, **kwargs)
+    assert not sim.problems, "Flux simulation of %s/%s:\n  %s" % (
+        repo, cluster_dir, "\n  ".join(sim.problems))
+    return sim
+
+
+# -- steps ----------------------------------------------------------------------
+
+def _build(sim: Simulation, kustomize: Kustomize, directory: str, applier: str,
+           target_namespace: str | None) -> list[dict] | None:
+    where = directory or "."
+    if ".." in directory.split("/"):
+        sim.problems.append(f"{applier}: path {where!r} leaves the repository")
+        return None
+    if not (sim.repo / directory).is_dir():
+        sim.problems.append(f"{applier}: path {where!r} does not exist")
+        return None
+    if not (sim.repo / directory / "kustomization.yaml").is_file():
+        sim.problems.append(f"{applier}: {where}/ has no kustomization.yaml (Flux would generate "
+                            "one that applies every manifest below it)")
+        return None
+    result = kustomize.build(directory)
+    if isinstance(result, str):
+        sim.problems.append(f"{applier}: kubectl kustomize {where} failed: {result}")
+        return None
+    objects = []
+    for obj in result:
+        sim.built.setdefault(key_of(obj), []).append(applier)
+        key = _effective_key(obj, target_namespace)
+        if target_namespace and key[1] not in CLUSTER_SCOPED:
+            obj = {**obj, "metadata": {**(obj.get("metadata") or {}), "namespace": target_namespace}}
+        sim.applied.setdefault(key, []).append(applier)
+        sim.objects[key] = obj
+        objects.append(obj)
+    sim.builds[directory] = objects
+    return objects
+
+
+def _bootstrap(sim: Simulation, root: list[dict], namespace: str,
+               own_sources: set[tuple[str, str]]) -> None:
+    """What bootstrap creates, and which source holds the tree."""
+    found = False
+    for obj in root:
+        meta = obj.get("metadata") or {}
+        ns = meta.get("namespace") or namespace
+        if group_of(obj) == OPERATOR_GROUP and obj.get("kind") == "FluxInstance":
+            sync = (obj.get("spec") or {}).get("sync")
+            if sync:
+                name = sync.get("name") or ns
+                sim.created.add((SOURCE_GROUP, sync.get("kind"), ns, name))
+                sim.created.add((KUSTOMIZE_GROUP, "Kustomization", ns, name))
+                sim.own_sources.add((sync.get("kind"), ns, name))
+                found = True
+                if normalise(str(sync.get("path", ""))) != sim.cluster_dir:
+                    sim.problems.append(f"FluxInstance {meta.get('name')}: sync.path "
+                                        f"{sync.get('path')!r} is not the cluster directory "
+                                        f"./{sim.cluster_dir}")
+        elif _is_flux_kustomization(obj):
+            spec = obj.get("spec") or {}
+            if normalise(str(spec.get("path", ""))) == sim.cluster_dir:  # gotk-sync
+                ref = spec.get("sourceRef") or {}
+                src = (ref.get("kind"), ref.get("namespace") or ns, ref.get("name"))
+                sim.own_sources.add(src)
+                sim.created.add((SOURCE_GROUP, *src))  # gotk-sync.yaml holds it, or bootstrap made it
+                found = True
+    if not found:  # no bootstrap object: `flux bootstrap` made the sync source
+        sim.own_sources.add(("GitRepository", namespace, namespace))
+        sim.created.add((SOURCE_GROUP, "GitRepository", namespace, namespace))
+    for kind, name in own_sources:
+        sim.own_sources.add((kind, namespace, name))
+
+
+def _check_counts(sim: Simulation) -> None:
+    twice = {k: a for k, a in sim.built.items() if len(a) > 1}
+    twice.update((k, a) for k, a in sim.applied.items() if len(a) > 1)
+    for key, appliers in sorted(twice.items(), key=lambda kv: str(kv[0])):
+        sim.problems.append(f"{show(key)} is applied {len(appliers)} times "
+                            f"(by {', '.join(appliers)})")
+    for key, path in sorted(sim.generated.items(), key=lambda kv: str(kv[0])):
+        if key not in sim.built:
+            sim.problems.append(f"{show(key)} ({path}) is applied by no Kustomization")
+
+
+def _check_references(sim: Simulation) -> None:
+    for key, obj in sorted(sim.objects.items(), key=lambda kv: str(kv[0])):
+        ns = key[2]
+        spec = obj.get("spec") or {}
+        refs: list[tuple[str, str, dict]] = []
+        if key[0] == KUSTOMIZE_GROUP and key[1] == "Kustomization":
+            refs.append(("sourceRef", SOURCE_GROUP, spec.get("sourceRef") or {}))
+            refs += [("dependsOn", KUSTOMIZE_GROUP, {"kind": "Kustomization", **d})
+                     for d in spec.get("dependsOn") or []]
+            refs += [("healthChecks", group_of(c), c) for c in spec.get("healthChecks") or []
+                     if group_of(c).endswith(".fluxcd.io")]  # Flux objects of the tree
+        elif key[0] == HELM_GROUP and key[1] == "HelmRelease":
+            chart_spec = (spec.get("chart") or {}).get("spec") or {}
+            if chart_spec:
+                refs.append(("chart.spec.sourceRef", SOURCE_GROUP, chart_spec.get("sourceRef") or {}))
+            if spec.get("chartRef"):
+                refs.append(("chartRef", SOURCE_GROUP, spec["chartRef"]))
+            refs += [("dependsOn", HELM_GROUP, {"kind": "HelmRelease", **d})
+                     for d in spec.get("dependsOn") or []]
+        for what, group, ref in refs:
+            target = (group, ref.get("kind"), ref.get("namespace") or ns, ref.get("name"))
+            if not ref.get("kind") or not ref.get("name"):
+                sim.problems.append(f"{show(key)}: {what} is incomplete: {ref}")
+            elif not sim.exists(target):
+                sim.problems.append(f"{show(key)}: {what} {show(target)} is neither applied nor "
+                                    "created by bootstrap")
+
+
+def _is_flux_kustomization(obj: dict) -> bool:
+    return group_of(obj) == KUSTOMIZE_GROUP and obj.get("kind") == "Kustomization"
+
+
+def _effective_key(obj: dict, target_namespace: str | None) -> Key:
+    group, kind, ns, name = key_of(obj)
+    if target_namespace and kind not in CLUSTER_SCOPED:
+        ns = target_namespace
+    return group, kind, ns, name

@@ -1,0 +1,158 @@
+"""The Flux-simulation checker itself: it accepts a sound tree and names each
+broken invariant in a hand-made broken one."""
+
+from pathlib import Path
+
+import pytest
+
+import fluxsim
+from helpers import need
+
+KS = """apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: {name}
+  namespace: flux-system
+  annotations: {{fn.kure.dev/cluster: c}}
+spec:
+  interval: 10m
+  path: {path}
+  prune: true
+  sourceRef: {{kind: {kind}, name: {source}, namespace: flux-system}}
+"""
+SRC = """apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: ext, namespace: flux-system, annotations: {fn.kure.dev/cluster: c}}
+spec: {interval: 5m, url: https://example.com/ext.git, ref: {branch: main}}
+"""
+CM = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}
+  namespace: default
+  annotations: {{fn.kure.dev/cluster: c}}
+"""
+
+
+def kustomization(*resources: str) -> str:
+    lines = "".join(f"- {r}\n" for r in resources)
+    return ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            "metadata:\n  annotations: {config.kubernetes.io/local-config: 'true'}\n"
+            f"resources:\n{lines}" if resources else
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n")
+
+
+def sound_tree() -> dict[str, str]:
+    return {
+        "clusters/c/kustomization.yaml": kustomization("flux-system"),
+        "clusters/c/flux-system/kustomization.yaml": kustomization("ks-app.yaml", "ks-ext.yaml",
+                                                                   "src-ext.yaml"),
+        "clusters/c/flux-system/src-ext.yaml": SRC,
+        "clusters/c/flux-system/ks-app.yaml": KS.format(name="app", path="./clusters/c/apps/app",
+                                                        kind="GitRepository", source="flux-system"),
+        "clusters/c/flux-system/ks-ext.yaml": KS.format(name="ext", path="./deploy",
+                                                        kind="GitRepository", source="ext"),
+        "clusters/c/apps/app/kustomization.yaml": kustomization("cm.yaml"),
+        "clusters/c/apps/app/cm.yaml": CM.format(name="settings"),
+    }
+
+
+def write(base: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        (base / rel).parent.mkdir(parents=True, exist_ok=True)
+        (base / rel).write_text(text)
+    return base
+
+
+@pytest.fixture(autouse=True)
+def _kubectl():
+    need("kubectl")
+
+
+def test_a_sound_tree_passes_and_external_bundles_are_skipped(tmp_path):
+    sim = fluxsim.check(write(tmp_path, sound_tree()), "clusters/c")
+    assert sim.followed == ["Kustomization.kustomize.toolkit.fluxcd.io flux-system/app"]
+    assert sim.skipped == ["Kustomization.kustomize.toolkit.fluxcd.io flux-system/ext"]
+    assert ("", "ConfigMap", "default", "settings") in sim.applied
+
+
+def test_an_object_applied_twice_is_reported(tmp_path):
+    files = sound_tree()
+    files["clusters/c/kustomization.yaml"] = kustomization("flux-system", "apps/app/cm.yaml")
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert any("ConfigMap default/settings is applied 2 times" in p for p in sim.problems), sim.problems
+
+
+def test_a_generated_object_nobody_applies_is_reported(tmp_path):
+    files = sound_tree()
+    files["clusters/c/apps/app/orphan.yaml"] = CM.format(name="orphan")
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert sim.problems == ["ConfigMap default/orphan (clusters/c/apps/app/orphan.yaml) is "
+                            "applied by no Kustomization"]
+
+
+def test_a_directory_without_kustomization_yaml_is_reported(tmp_path):
+    files = sound_tree()
+    del files["clusters/c/apps/app/kustomization.yaml"]
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert any("clusters/c/apps/app/ has no kustomization.yaml" in p for p in sim.problems)
+
+
+def test_a_wrong_spec_path_is_reported(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
+        name="app", path="./apps/app", kind="GitRepository", source="flux-system")
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert any("path 'apps/app' does not exist" in p for p in sim.problems), sim.problems
+
+
+def test_dangling_references_are_reported(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
+        name="app", path="./clusters/c/apps/app", kind="GitRepository", source="flux-system") + \
+        "  dependsOn: [{name: missing, namespace: flux-system}]\n"
+    files["clusters/c/flux-system/kustomization.yaml"] = kustomization("ks-app.yaml", "ks-ext.yaml")
+    del files["clusters/c/flux-system/src-ext.yaml"]
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert sorted(sim.problems) == [
+        "Kustomization.kustomize.toolkit.fluxcd.io flux-system/app: dependsOn "
+        "Kustomization.kustomize.toolkit.fluxcd.io flux-system/missing is neither applied nor "
+        "created by bootstrap",
+        "Kustomization.kustomize.toolkit.fluxcd.io flux-system/ext: sourceRef "
+        "GitRepository.source.toolkit.fluxcd.io flux-system/ext is neither applied nor created "
+        "by bootstrap"]
+
+
+def test_a_failing_kustomize_build_is_reported(tmp_path):
+    files = sound_tree()
+    files["clusters/c/apps/app/kustomization.yaml"] = kustomization("cm.yaml", "gone.yaml")
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert any("kubectl kustomize clusters/c/apps/app failed" in p for p in sim.problems)
+
+
+def test_flux_instance_sync_creates_the_tree_source(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/kustomization.yaml"] = kustomization(
+        "ks-app.yaml", "instance.yaml", "ks-ext.yaml", "src-ext.yaml")
+    files["clusters/c/flux-system/instance.yaml"] = """\
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata: {name: flux, namespace: flux-system}
+spec:
+  distribution: {version: 2.9.x, registry: ghcr.io/fluxcd}
+  sync: {kind: OCIRepository, url: oci://ghcr.io/acme/fleet, ref: latest, path: ./clusters/c}
+"""
+    files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
+        name="app", path="./clusters/c/apps/app", kind="OCIRepository", source="flux-system")
+    sim = fluxsim.check(write(tmp_path, files), "clusters/c")
+    assert ("source.toolkit.fluxcd.io", "OCIRepository", "flux-system", "flux-system") in sim.created
+    assert sim.followed
+
+
+def test_target_namespace_moves_objects_before_references_resolve(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
+        name="app", path="./clusters/c/apps/app", kind="GitRepository", source="flux-system") + \
+        "  targetNamespace: team\n"
+    sim = fluxsim.check(write(tmp_path, files), "clusters/c")
+    assert ("", "ConfigMap", "team", "settings") in sim.applied
