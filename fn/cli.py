@@ -93,11 +93,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _limits():
+    """Input limits; KURE_FN_MAX_INPUT_BYTES and KURE_FN_MAX_NODES raise them."""
     from .krm.yamlio import Limits
-    raw = os.environ.get("KURE_FN_MAX_INPUT_BYTES")
-    if raw and raw.isdigit():
-        return Limits(max_bytes=int(raw))
-    return Limits()
+    settings = {}
+    for env, name in (("KURE_FN_MAX_INPUT_BYTES", "max_bytes"), ("KURE_FN_MAX_NODES", "max_nodes")):
+        raw = os.environ.get(env, "")
+        if raw.isdigit():
+            settings[name] = int(raw)
+    return Limits(**settings)
 
 
 def _read_stdin(limits) -> bytes:
@@ -114,13 +117,23 @@ def run_function(data: bytes | None = None, out=None) -> int:
     if data is None:
         data = _read_stdin(limits)
     try:
-        rl = ResourceList.parse(data, limits)
-    except YAMLInputError as e:
-        rl = ResourceList(results=[Result(f"cannot read the input ResourceList: {e}", "error",
-                                          file={"path": "<stdin>", "index": 0} if e.line is None
-                                          else {"path": f"<stdin>:{e.line}", "index": 0})])
-        return _finish(rl, out)
-    return _finish(_process_safely(rl), out)
+        try:
+            rl = ResourceList.parse(data, limits)
+        except YAMLInputError as e:
+            rl = ResourceList(results=[Result(f"cannot read the input ResourceList: {e}", "error",
+                                              file={"path": "<stdin>", "index": 0} if e.line is None
+                                              else {"path": f"<stdin>:{e.line}", "index": 0})])
+            return _finish(rl, out)
+        return _finish(_process_safely(rl), out)
+    except MemoryError:
+        # whatever was built is garbage now; answer with the smallest valid list
+        rl = data = None
+        out.write(ResourceList(results=[Result(
+            "cannot read the input ResourceList: out of memory; lower KURE_FN_MAX_NODES or "
+            "KURE_FN_MAX_INPUT_BYTES, or give the function more memory", "error")]).to_text())
+        out.flush()
+        sys.stderr.write("kure-fn: [error] out of memory\n")
+        return 1
 
 
 def _process_safely(rl):

@@ -62,6 +62,32 @@ def find_configs(rl: ResourceList) -> list[ConfigSource]:
     return [ConfigSource(it.data, it) for it in rl.items if is_cluster_config(it.data)]
 
 
+def near_misses(rl: ResourceList, out: Outcome) -> None:
+    """Objects meant as a Cluster config but misspelt (apiVersion or kind) are
+    errors, never silently skipped: skipping one would prune its tree."""
+    group = cfg.API_VERSION.split("/")[0]
+    objs = [(it.data, it) for it in rl.items]
+    fc = KubeObject(rl.function_config) if isinstance(rl.function_config, dict) else None
+    if fc is not None and not any(it.is_gvk(fc.api_version, fc.kind) and it.name == fc.name
+                                  for it in rl.items):  # kpt render: the config is an item too
+        objs.append((fc.data, None))
+    for doc, item in objs:
+        if is_cluster_config(doc):
+            continue
+        obj = KubeObject(doc)
+        api, kind = obj.api_version, obj.kind
+        ours = api.split("/")[0] == group or ("kure" in api.lower() and kind.lower() == "cluster")
+        if not ours:
+            continue
+        where = dict(ref=obj.ref(), file=item.file_ref() if item is not None else None)
+        if api != cfg.API_VERSION:
+            out.error(f"apiVersion {api!r} is not a kure-fn config version; "
+                      f"write apiVersion: {cfg.API_VERSION}", path="apiVersion", **where)
+        if kind != cfg.KIND:
+            out.error(f"kind {kind!r} is not a kure-fn config kind; write kind: {cfg.KIND}",
+                      path="kind", **where)
+
+
 def _twin(items: list[KubeObject], fc: KubeObject) -> KubeObject | None:
     """The item that is the functionConfig (kpt render configPath, kustomize generator)."""
     fid = fc.annotation(ID) or fc.annotation(LEGACY_ID)
@@ -85,7 +111,11 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     """Run the function on `rl` (in place) and return it with results.
     `engine_factory(cluster)` gives each cluster's engine (by `spec.gitops`)."""
     out = Outcome()
+    near_misses(rl, out)
     configs = find_configs(rl)
+    if out.results:
+        rl.results.extend(out.results)
+        return rl
     if not configs:
         fc = rl.function_config or {}
         what = f"{fc.get('apiVersion', '?')} {fc.get('kind', '?')}" if fc else "none"
@@ -148,6 +178,7 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     generated_items: list[KubeObject] = []
     placements: list[tuple[KubeObject, str, int, bool]] = []
     selected_by: dict[int, tuple[str, str]] = {}  # item -> (cluster, application path)
+    writer: dict[str, tuple[Cluster, ConfigSource]] = {}  # path -> the cluster writing it
     for cluster, src in clusters:
         ref = cluster.ref()
         selections, problems, warnings = select_resources(cluster, candidates)
@@ -169,6 +200,7 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
         tree = engine.create_layout_with_resources(cluster, extra=extra,
                                                    existing=frozenset(existing))
         for path, index, obj, owned, shared in tree.entries():
+            writer.setdefault(path, (cluster, src))
             if owned:
                 item = KubeObject(obj)
                 item.set_path(path, index if shared else None)
@@ -184,9 +216,11 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     for path in sorted({i.path for i in generated_items} | {p for _, p, _, _ in placements}):
         clash = held.get(path)
         if clash is not None:
+            cluster, src = writer[path]
             out.error(f"{path} would be overwritten: it holds {clash.kind} {clash.name!r}, "
                       "which kure-fn did not generate; move or delete that file, or change "
-                      "spec.layout.root")
+                      "spec.layout.root", ref=cluster.ref(), path="spec.layout.root",
+                      file=src.file)
     if any(r.severity == "error" for r in out.results):
         rl.results.extend(out.results)
         return rl

@@ -52,7 +52,8 @@ def package_items(pkg: Path) -> list[dict]:
     for f in files:
         rel = f.relative_to(pkg).as_posix()
         for i, doc in enumerate(d for d in yaml.safe_load_all(f.read_text()) if d is not None):
-            anns = doc.setdefault("metadata", {}).setdefault("annotations", {})
+            meta = doc["metadata"] = doc.get("metadata") or {}
+            anns = meta["annotations"] = meta.get("annotations") or {}
             for key in ("config.kubernetes.io/path", "internal.config.kubernetes.io/path"):
                 anns[key] = rel
             for key in ("config.kubernetes.io/index", "internal.config.kubernetes.io/index"):

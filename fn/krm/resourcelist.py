@@ -9,6 +9,7 @@ items the function creates or changes are written by the emitter.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -123,11 +124,15 @@ class KubeObject:
                 and anns.get(LEGACY_INDEX) == str(index)
         if same:
             return
-        self.set_annotation(PATH, path)
-        self.set_annotation(LEGACY_PATH, path)
+        updates = {PATH: path, LEGACY_PATH: path}
         if index is not None:
-            self.set_annotation(INDEX, str(index))
-            self.set_annotation(LEGACY_INDEX, str(index))
+            updates.update({INDEX: str(index), LEGACY_INDEX: str(index)})
+        updates = {k: v for k, v in updates.items() if anns.get(k) != v}
+        source = self.source
+        for key, value in updates.items():
+            self.set_annotation(key, value)
+        if source is not None:  # keep the user's text: edit only these annotation lines
+            self.source = _with_annotations(source, updates, self.data)
 
     def ref(self) -> dict:
         """A Result `resourceRef` for this object."""
@@ -213,7 +218,7 @@ class ResourceList:
             d = {}
             for k, v in kv:
                 if k in d:
-                    raise YAMLInputError(f"duplicate key {k!r} in JSON input")
+                    raise YAMLInputError(f"duplicate key {k!r} in JSON input; keep only one of them")
                 d[k] = v
             return d
         try:
@@ -240,7 +245,7 @@ class ResourceList:
                 if items_node is not None and isinstance(items_node, yaml.SequenceNode) \
                         and len(items_node.value) == len(rl.items):
                     for item, node in zip(rl.items, items_node.value):
-                        item.source = _verbatim_entry(text, node)
+                        item.source = _verbatim_entry(text, node, item.data)
                 return rl
             return cls._from_documents([doc])
         return cls._from_documents([converter.convert(n) for n in nodes])
@@ -260,7 +265,7 @@ class ResourceList:
         items = []
         for i, it in enumerate(raw_items):
             if not isinstance(it, dict):
-                raise YAMLInputError(f"item {i} is not a mapping")
+                raise YAMLInputError(f"items[{i}] is not a Kubernetes object (a mapping)")
             items.append(KubeObject(it))
         return cls(items=items, function_config=fc)
 
@@ -298,13 +303,15 @@ def _child(mapping: yaml.MappingNode, key: str):
     return None
 
 
-def _verbatim_entry(text: str, node: yaml.Node) -> str | None:
-    """The original text of a block item as an `items:` entry, or None.
+def _verbatim_entry(text: str, node: yaml.Node, data: dict) -> str | None:
+    """The original text of an item as an `items:` entry at column 0, or None.
 
-    Only block mappings are copied: their lines keep their absolute columns,
-    so the entry is re-anchored with a dash two columns left of the content.
+    A block mapping's lines keep their absolute columns, so the entry is
+    re-anchored with a dash two columns left of the content; an item indented
+    deeper (`items:` written with an indented sequence) is shifted left as a
+    whole. Anything but the plain case is checked by reading the entry back.
     """
-    if not isinstance(node, yaml.MappingNode) or node.flow_style:
+    if not isinstance(node, yaml.MappingNode):
         return None
     col = node.start_mark.column
     if col < 2:
@@ -318,7 +325,55 @@ def _verbatim_entry(text: str, node: yaml.Node) -> str | None:
     # the entry's own line must hold only the dash (and spaces) before the content
     if prefix.strip(" ") not in ("-", "") or "\t" in prefix:
         return None
-    return " " * (col - 2) + "- " + body + "\n"
+    shift = col - 2
+    if shift:
+        body = _shift_left(body, shift)
+        if body is None:
+            return None
+    entry = "- " + body + "\n"
+    if shift or node.flow_style:
+        try:
+            if yamlio.load(entry) != [data]:
+                return None
+        except YAMLInputError:
+            return None
+    return entry
+
+
+def _shift_left(body: str, n: int) -> str | None:
+    """Every line after the first `n` columns further left, or None when one
+    holds content in those columns (comments and blank lines may)."""
+    lines = body.split("\n")
+    for i in range(1, len(lines)):
+        line = lines[i]
+        lead = len(line) - len(line.lstrip(" "))
+        if lead >= n:
+            lines[i] = line[n:]
+        elif not line.strip() or line.lstrip(" ").startswith("#"):
+            lines[i] = line[lead:]
+        else:
+            return None
+    return "\n".join(lines)
+
+
+def _with_annotations(entry: str, updates: dict[str, str], expected: dict) -> str | None:
+    """`entry` (an item's verbatim text) with the values of existing annotation
+    lines replaced, or None when that cannot be done safely.
+
+    The edit is checked by reading the result back: it must equal `expected`.
+    """
+    for key, value in updates.items():
+        line = re.compile(r"^( +)(['\"]?)" + re.escape(key) + r"\2:[ \t]+\S.*$", re.M)
+        found = line.findall(entry)
+        if len(found) != 1:
+            return None
+        entry = line.sub(lambda m: f"{m.group(1)}{m.group(2)}{key}{m.group(2)}: "
+                                   f"{yamlio.quote(value)}", entry)
+    try:
+        back = yamlio.load(entry)
+    except YAMLInputError:
+        return None
+    return entry if back == [expected] else None
 
 
 def _has_outside_alias(node: yaml.Node) -> bool:

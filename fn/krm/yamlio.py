@@ -2,9 +2,10 @@
 
 Reading: strict UTF-8, a size cap, a nesting cap checked *before* the C
 composer runs (it recurses natively and crashes on very deep documents), an
-expansion cap against alias bombs, duplicate mapping keys refused. Dates stay
-strings, and so do sexagesimal-looking values (`1:20`), as Kubernetes reads
-them.
+expansion cap against alias bombs, duplicate mapping keys refused. Scalars
+resolve as kyaml (yaml.v3) reads them in kpt, kustomize and Flux: dates,
+sexagesimal-looking values (`1:20`) and the YAML 1.1 words yes/no/on/off/y/n
+stay strings; only true/false are booleans.
 
 Writing: a small block-style emitter for the objects kure-fn generates. It
 quotes every string that a YAML 1.1 or 1.2 reader could take for something
@@ -33,6 +34,7 @@ class Limits:
 
     max_bytes: int = 64 * 1024 * 1024
     max_depth: int = 200
+    max_nodes: int = 1_000_000  # parsed nodes: what bounds memory (~0.5 KB each)
     max_expanded_nodes: int = 5_000_000
 
 
@@ -96,27 +98,56 @@ def _nesting_bound(text: str) -> int:
     return block + best + 2
 
 
-def _exact_depth(text: str, limit: int) -> None:
-    """Walk parser events (iterative in libyaml) and fail past `limit`."""
-    depth = 0
+_NODE_MARKS = ",:-?[{\n"
+
+
+def _node_bound(text: str) -> int:
+    """An upper bound of the number of nodes, in linear time without parsing.
+
+    Every node but a document's root starts after one of `,:-?[{` or a line
+    break, and each of those starts at most two nodes (`[a` starts the
+    sequence and its first entry).
+    """
+    return 2 * sum(text.count(c) for c in _NODE_MARKS) + 2
+
+
+def _exact_scan(text: str, limits: Limits) -> None:
+    """Walk parser events (iterative in libyaml) and fail past the depth or
+    node limit, before anything is built from them."""
+    depth = nodes = 0
     try:
         for event in yaml.parse(text, Loader=_BaseLoader):
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
-                if depth > limit:
-                    raise YAMLInputError(
-                        f"document nests deeper than {limit} levels", event.start_mark.line + 1)
+                if depth > limits.max_depth:
+                    raise YAMLInputError(f"document nests deeper than {limits.max_depth} levels",
+                                         event.start_mark.line + 1)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
+                continue
+            elif not isinstance(event, yaml.ScalarEvent):
+                continue
+            nodes += 1
+            if nodes > limits.max_nodes:
+                raise YAMLInputError(
+                    f"input has more than {limits.max_nodes} YAML nodes (set KURE_FN_MAX_NODES "
+                    "to raise the limit, or split the package)", event.start_mark.line + 1)
     except yaml.YAMLError as e:
-        raise _yaml_error(e) from None
+        raise _yaml_error(e, text) from None
 
 
-def _yaml_error(e: yaml.YAMLError) -> YAMLInputError:
+def _yaml_error(e: yaml.YAMLError, text: str = "") -> YAMLInputError:
+    if isinstance(e, yaml.reader.ReaderError):  # a character YAML does not allow
+        char = e.character if isinstance(e.character, int) else ord(str(e.character)[:1] or "?")
+        return YAMLInputError(f"invalid YAML: control character U+{char:04X} at offset "
+                              f"{e.position}; remove it (YAML allows no control characters)",
+                              text.count("\n", 0, e.position) + 1 if text else None)
     mark = getattr(e, "problem_mark", None)
     problem = getattr(e, "problem", None) or str(e)
     context = getattr(e, "context", None)
     msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    if mark is not None and text[mark.index:mark.index + 1] == "\t":
+        msg += "; indent with spaces: YAML does not allow tabs for indentation"
     return YAMLInputError(msg, mark.line + 1 if mark is not None else None)
 
 
@@ -157,8 +188,8 @@ def _scalar_value(node: yaml.ScalarNode):
         if _SEXAGESIMAL.match(value):
             return value
         return _constructor.construct_yaml_float(node)
-    if tag == _BOOL_TAG:
-        return value.lower() in ("yes", "true", "on")
+    if tag == _BOOL_TAG:  # YAML 1.2 booleans only; yes/no/on/off stay strings
+        return {"true": True, "false": False}.get(value.lower(), value)
     if tag == _NULL_TAG:
         return None
     return value  # any other tag (explicit or custom): keep the text
@@ -223,7 +254,8 @@ class _Converter:
                 raise YAMLInputError("mapping keys must be scalars", key_node.start_mark.line + 1)
             k = self._node(key_node)[0]
             if k in out:
-                raise YAMLInputError(f"duplicate mapping key {k!r}", key_node.start_mark.line + 1)
+                raise YAMLInputError(f"duplicate mapping key {k!r}; keep only one of them (tools "
+                                     "disagree on which one wins)", key_node.start_mark.line + 1)
             out[k] = self._node(value_node)[0]
         for k, v in merged.items():
             out.setdefault(k, v)
@@ -231,12 +263,12 @@ class _Converter:
 
 def compose_all(text: str, limits: Limits = DEFAULT_LIMITS) -> list[yaml.Node]:
     """Parse every document of `text` into nodes (with marks), within limits."""
-    if _nesting_bound(text) > limits.max_depth:
-        _exact_depth(text, limits.max_depth)
+    if _nesting_bound(text) > limits.max_depth or _node_bound(text) > limits.max_nodes:
+        _exact_scan(text, limits)
     try:
         return [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
     except yaml.YAMLError as e:
-        raise _yaml_error(e) from None
+        raise _yaml_error(e, text) from None
 
 
 def to_python(node: yaml.Node, limits: Limits = DEFAULT_LIMITS):
@@ -283,10 +315,16 @@ def _plain_ok(s: str) -> bool:
     return True
 
 
+_NOT_PRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def _double_quoted(s: str) -> str:
     out = json.dumps(s, ensure_ascii=False)
     if any(c in out for c in _DQ_EXTRA):
         out = "".join(_DQ_EXTRA.get(c, c) for c in out)
+    if _NOT_PRINTABLE.search(out):  # YAML allows none of these unescaped
+        out = _NOT_PRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                 else f"\\u{ord(m.group()):04x}", out)
     return out
 
 

@@ -95,8 +95,9 @@ def _sources(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _unknown_source(cluster: Cluster, name: str) -> str:
     known = ", ".join(sorted(cluster.sources))
-    return f"source {name!r} is not declared in spec.sources " + \
-        (f"(declared: {known})" if known else "(no source is declared)")
+    declared = f"declared: {known}" if known else "no source is declared"
+    return (f"source {name!r} is not declared in spec.sources ({declared}); declare it there "
+            "or name a declared source")
 
 
 # -- bundles -------------------------------------------------------------------
@@ -140,7 +141,8 @@ def _bundle_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
                 problems.append(Problem(p, f"bundle {b.name!r} depends on itself; remove it"))
             elif dep not in bundles:
                 problems.append(Problem(p, f"bundle {dep!r} does not exist in this cluster "
-                                           f"(bundles: {', '.join(sorted(bundles))})"))
+                                           f"(bundles: {', '.join(sorted(bundles))}); name one "
+                                           "of them or remove the entry"))
             else:
                 edges.append(dep)
         graph[b.name] = edges
@@ -411,7 +413,8 @@ def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
     sync = b["sync"]
     url = sync["url"]
     if sync["kind"] == "OCIRepository" and not url.startswith("oci://"):
-        problems.append(Problem("spec.bootstrap.sync.url", "an OCIRepository sync needs an oci:// URL"))
+        problems.append(Problem("spec.bootstrap.sync.url", "an OCIRepository sync needs an oci:// URL; write "
+                                "oci://<registry>/<repository> or set sync.kind: GitRepository"))
     if sync["kind"] == "GitRepository" and url.startswith("oci://"):
         problems.append(Problem("spec.bootstrap.sync.url",
                                 "a GitRepository sync needs an https:// or ssh:// URL; "

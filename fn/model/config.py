@@ -191,15 +191,31 @@ HELM_APP = Obj("HelmApplication", {
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
+KIND_NAME = r"[A-Za-z][A-Za-z0-9]*"
+OBJECT_NAME = r"^(?!\.\.?$)[^/%]+$"  # Kubernetes' rule for every kind: not . or .., no / or %
+
+
 def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
     for key in ("apiVersion", "kind"):
         if not isinstance(m.get(key), str) or not m.get(key):
-            errors.append(Problem(join(path, key), f"{key} is required"))
+            errors.append(Problem(join(path, key), f"{key} is required: every inline manifest "
+                                                   "needs apiVersion, kind and metadata.name"))
+    if isinstance(m.get("kind"), str) and not re.fullmatch(KIND_NAME, m["kind"]):
+        errors.append(Problem(join(path, "kind"), f"{m['kind']!r} is not a kind; write a "
+                                                  "Kubernetes kind such as ConfigMap"))
     meta = m.get("metadata")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta.get("name"):
-        errors.append(Problem(join(path, "metadata.name"), "metadata.name is required"))
-    elif "namespace" in meta and not isinstance(meta["namespace"], str):
+        errors.append(Problem(join(path, "metadata.name"), "metadata.name is required: every "
+                                                           "inline manifest needs a name"))
+        return
+    name = meta["name"]
+    if not re.search(OBJECT_NAME, name):
+        errors.append(Problem(join(path, "metadata.name"), f"{name!r} cannot name a Kubernetes "
+                                                           "object; write a name such as my-config"))
+    if "namespace" in meta and not isinstance(meta["namespace"], str):
         errors.append(Problem(join(path, "metadata.namespace"), "expected a string"))
+    elif meta.get("namespace"):  # "" means "not set"
+        label("a namespace").validate(meta["namespace"], join(path, "metadata.namespace"), errors)
 
 
 class Manifest(Any_):
@@ -213,10 +229,10 @@ class Manifest(Any_):
     def json_schema(self):
         return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
                              "properties": {"apiVersion": {"type": "string", "minLength": 1},
-                                            "kind": {"type": "string", "minLength": 1},
+                                            "kind": {"type": "string", "pattern": f"^{KIND_NAME}$"},
                                             "metadata": {"type": "object", "required": ["name"],
-                                                         "properties": {"name": {"type": "string", "minLength": 1},
-                                                                        "namespace": {"type": "string"}}}}})
+                                                         "properties": {"name": {"type": "string", "pattern": OBJECT_NAME},
+                                                                        "namespace": {"type": "string", "pattern": f"^(?:{DNS_LABEL})?$", "maxLength": 63}}}}})
 
 
 SELECTOR = Obj("ResourceSelector", {

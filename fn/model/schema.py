@@ -80,10 +80,13 @@ class Str(Type):
             got = _type_name(value)
             if self.enum:
                 errors.append(Problem(path, f"expected one of {', '.join(self.enum)}, got {got}"))
-            elif isinstance(value, (bool, int, float)) and value is not None:
-                errors.append(Problem(path, f"expected a string, got {got}; quote it: \"{_yaml_text(value)}\""))
+            elif isinstance(value, (bool, int, float)) and self._valid(_yaml_text(value)):
+                how = "quote it as you meant it, e.g." if isinstance(value, float) else "quote it:"
+                errors.append(Problem(path, f"expected a string, got {got}; {how} \"{_yaml_text(value)}\""))
             else:
-                errors.append(Problem(path, f"expected a string, got {got}"))
+                shown = f" {_yaml_text(value)}" if isinstance(value, (bool, int, float)) else ""
+                errors.append(Problem(path, f"expected a string, got {got}{shown}"
+                                            + (f": {self.hint}" if self.hint else "")))
             return value
         if self.enum is not None and value not in self.enum:
             close = difflib.get_close_matches(value, self.enum, n=1)
@@ -106,6 +109,11 @@ class Str(Type):
                 errors.append(Problem(path, msg))
         return value
 
+    def _valid(self, text: str) -> bool:
+        problems: list[Problem] = []
+        self.validate(text, "", problems)
+        return not problems
+
     def json_schema(self):
         s: dict = {"type": "string"}
         if self.enum is not None:
@@ -127,13 +135,21 @@ def _yaml_text(v) -> str:
     return str(v)
 
 
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+
+
 class Bool(Type):
     def __init__(self, doc: str = ""):
         self.doc = doc
 
     def validate(self, value, path, errors):
         if not isinstance(value, bool):
-            errors.append(Problem(path, f"expected true or false, got {_type_name(value)}"))
+            got = f"{_type_name(value)} {value!r}" if isinstance(value, (str, int, float)) \
+                else _type_name(value)
+            tip = "; write true or false, without quotes"
+            if isinstance(value, str) and value.lower() in _YAML11_BOOLS:
+                tip += f" ({value} is a string in YAML 1.2, which kpt and Flux read)"
+            errors.append(Problem(path, f"expected true or false, got {got}{tip}"))
         return value
 
     def json_schema(self):
@@ -150,7 +166,10 @@ class Int(Type):
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # 3.0 is 3, as in JSON (and JSON Schema "integer")
         if isinstance(value, bool) or not isinstance(value, int):
-            errors.append(Problem(path, f"expected a whole number, got {_type_name(value)}"))
+            shown = f" {value!r}" if isinstance(value, (str, float)) else ""
+            tip = "; write it without quotes" if isinstance(value, str) and \
+                value.lstrip("-").isdigit() else ""
+            errors.append(Problem(path, f"expected a whole number, got {_type_name(value)}{shown}{tip}"))
             return value
         if self.minimum is not None and value < self.minimum:
             errors.append(Problem(path, f"must be at least {self.minimum}, got {value}"))
@@ -226,7 +245,8 @@ class List(Type):
 
     def validate(self, value, path, errors):
         if not isinstance(value, list):
-            errors.append(Problem(path, f"expected a list, got {_type_name(value)}"))
+            errors.append(Problem(path, f"expected a list, got {_type_name(value)}; "
+                                        "write one entry per line, each starting with '- '"))
             return []
         if len(value) < self.min_items:
             errors.append(Problem(path, f"needs at least {self.min_items} entries"))
@@ -235,7 +255,7 @@ class List(Type):
             seen: dict = {}
             for i, v in enumerate(value):
                 if isinstance(v, (str, int)) and v in seen:
-                    errors.append(Problem(join(path, i), f"{v!r} is listed twice"))
+                    errors.append(Problem(join(path, i), f"{v!r} is listed twice; remove this entry"))
                 elif isinstance(v, (str, int)):
                     seen[v] = i
         return out
@@ -312,7 +332,8 @@ class Obj(Type):
         for k, f in self.fields.items():
             if k not in out:
                 if f.required:
-                    errors.append(Problem(join(path, k), f"{k} is required"))
+                    what = f": {f.type.doc}" if f.type.doc else ""
+                    errors.append(Problem(join(path, k), f"{k} is required{what}"))
                 else:
                     default = f.default_value()
                     if default is not None:  # an unset optional field stays absent
