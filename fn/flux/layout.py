@@ -8,6 +8,7 @@ directory is reached only through its own Flux Kustomization.
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 
@@ -86,15 +87,20 @@ class LayoutIntegrator:
         files = tree.files_by_dir()
         lists: dict[str, list[str]] = {}
 
+        subdirs: dict[str, list[str]] = {}
+        for d in tree.dirs:
+            subdirs.setdefault(posixpath.dirname(d), []).append(d)
+        paths = tree.paths()  # sorted: the files below a directory are one slice
         bundle_dirs = {plan.bundle_dir(b) for b in cluster.bundles() if not b.is_external}
         for b_dir in sorted(bundle_dirs):
             if b_dir not in tree.dirs:
                 continue
-            app_dirs = sorted(d for d in tree.dirs if posixpath.dirname(d) == b_dir)
+            app_dirs = sorted(subdirs.get(b_dir, ()))
             if mode == "recursive":
-                below = sorted(posixpath.relpath(p, b_dir) for p in tree.paths()
-                               if p.startswith(b_dir + "/"))
-                lists[b_dir] = below
+                prefix = b_dir + "/"
+                start = bisect.bisect_left(paths, prefix)
+                end = bisect.bisect_left(paths, prefix[:-1] + "0", start)  # "0" follows "/"
+                lists[b_dir] = [p[len(prefix):] for p in paths[start:end]]
             else:
                 lists[b_dir] = [posixpath.basename(d) for d in app_dirs if files.get(d)]
                 for d in app_dirs:
