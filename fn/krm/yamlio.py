@@ -273,6 +273,132 @@ def load(text: str, limits: Limits = DEFAULT_LIMITS):
 
 
 # --------------------------------------------------------------------------
+# fast loading: Python values straight from parser events
+# --------------------------------------------------------------------------
+
+class Fallback(Exception):
+    """The event path met what only the node path decides: anchors, aliases,
+    tags, merge keys, complex or duplicate keys, invalid YAML, a limit."""
+
+
+_NO_KEY = object()
+
+
+def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
+    """(documents, spans) of `text`, without building a node graph.
+
+    Same values as `compose_all` + `to_python` (same resolver and scalar
+    rules) at a fraction of the memory: the node graph of a large input is
+    twenty times its size. `spans` maps each key of the first document's
+    root mapping whose value is a sequence to its entries' (start, end,
+    column, flow) offsets in `text` (None for an entry that is no mapping).
+    Raises `Fallback` for anything it leaves to the node path, which then
+    gives the answer or the error.
+    """
+    if _nesting_bound(text) > limits.max_depth:
+        _exact_depth(text, limits.max_depth)
+    get = _Loader(text).get_event
+    limit = limits.max_expanded_nodes
+    docs: list = []
+    spans: dict = {}
+    frames: list = []  # [container, pending key] from the root down
+    seq_spans = None  # entries of the top-level sequence being read
+    open_span = None
+    count = 0
+    result = None
+
+    def add(value) -> None:
+        nonlocal result
+        if not frames:
+            result = value
+            return
+        frame = frames[-1]
+        c = frame[0]
+        if c.__class__ is list:
+            c.append(value)
+        elif frame[1] is _NO_KEY:
+            if value.__class__ is dict or value.__class__ is list or value in c:
+                raise Fallback()
+            frame[1] = value
+        else:
+            c[frame[1]] = value
+            frame[1] = _NO_KEY
+
+    try:
+        while True:
+            ev = get()
+            cls = ev.__class__
+            if cls is _ScalarEvent:
+                if ev.anchor is not None:
+                    raise Fallback()
+                tag, value = ev.tag, ev.value
+                if tag is None and ev.implicit[0]:
+                    resolvers = _IMPLICIT.get(value[0] if value else "")
+                    if resolvers is not None:
+                        for rtag, rx in resolvers:
+                            if rx.match(value):
+                                if rtag == _MERGE_TAG:
+                                    raise Fallback()
+                                value = _typed(rtag, value)
+                                break
+                elif tag is not None and tag != "!":
+                    raise Fallback()
+                if seq_spans is not None and len(frames) == 2:
+                    seq_spans.append(None)
+                count += 1
+                add(value)
+            elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+                if ev.anchor is not None or (ev.tag is not None and ev.tag != "!"):
+                    raise Fallback()
+                depth = len(frames)
+                if depth == 2 and seq_spans is not None:
+                    if cls is _MappingStartEvent:
+                        open_span = [ev.start_mark.index, 0, ev.start_mark.column, ev.flow_style]
+                        seq_spans.append(open_span)
+                    else:
+                        seq_spans.append(None)
+                elif (depth == 1 and cls is _SequenceStartEvent and not docs
+                      and frames[0][0].__class__ is dict and isinstance(frames[0][1], str)):
+                    seq_spans = spans[frames[0][1]] = []
+                frames.append([{} if cls is _MappingStartEvent else [], _NO_KEY])
+            elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+                container = frames.pop()[0]
+                depth = len(frames)
+                if depth == 2 and open_span is not None and cls is _MappingEndEvent:
+                    open_span[1] = ev.end_mark.index
+                    open_span = None
+                elif depth == 1 and cls is _SequenceEndEvent:
+                    seq_spans = None
+                count += 1
+                add(container)
+            elif cls is _DocumentEndEvent:
+                if result is None:
+                    raise Fallback()
+                docs.append(result)
+                result = None
+            elif cls is _StreamEndEvent:
+                break
+            elif cls is _AliasEvent:
+                raise Fallback()
+            if count > limit:
+                raise Fallback()
+    except yaml.YAMLError:
+        raise Fallback() from None
+    return docs, {k: [tuple(s) if s else None for s in v] for k, v in spans.items()}
+
+
+_ScalarEvent, _AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
+_MappingStartEvent, _MappingEndEvent = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SequenceStartEvent, _SequenceEndEvent = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_DocumentEndEvent, _StreamEndEvent = yaml.DocumentEndEvent, yaml.StreamEndEvent
+
+
+def _typed(tag: str, value: str):
+    """A plain scalar's value once its implicit tag is known."""
+    return _scalar_value(yaml.ScalarNode(tag, value))
+
+
+# --------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------
 
