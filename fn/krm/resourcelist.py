@@ -229,6 +229,22 @@ class ResourceList:
 
     @classmethod
     def _from_yaml(cls, text: str, limits: Limits) -> "ResourceList":
+        try:  # the common case, lean: values straight from parser events
+            docs, spans = yamlio.load_with_spans(text, limits)
+        except yamlio.Fallback:
+            return cls._from_nodes(text, limits)
+        rl = cls._from_documents(docs)
+        entries = spans.get("items")
+        if len(docs) == 1 and _is_wrapper(docs[0]) and entries is not None \
+                and len(entries) == len(rl.items):
+            for item, span in zip(rl.items, entries):
+                if span is not None and not span[3]:  # block mappings only
+                    item.source = _verbatim(text, span[0], span[1], span[2])
+        return rl
+
+    @classmethod
+    def _from_nodes(cls, text: str, limits: Limits) -> "ResourceList":
+        """The full path: anchors, aliases, merge keys, tags, and every error."""
         nodes = yamlio.compose_all(text, limits)
         converter = yamlio._Converter(limits)
         if len(nodes) == 1 and isinstance(nodes[0], yaml.MappingNode):
@@ -306,15 +322,20 @@ def _verbatim_entry(text: str, node: yaml.Node) -> str | None:
     """
     if not isinstance(node, yaml.MappingNode) or node.flow_style:
         return None
-    col = node.start_mark.column
-    if col < 2:
-        return None
-    body = text[node.start_mark.index:node.end_mark.index].rstrip()
+    body = text[node.start_mark.index:node.end_mark.index]
     if "*" in body or "&" in body:
         if _has_outside_alias(node):
             return None
-    line_start = text.rfind("\n", 0, node.start_mark.index) + 1
-    prefix = text[line_start:node.start_mark.index]
+    return _verbatim(text, node.start_mark.index, node.end_mark.index, node.start_mark.column)
+
+
+def _verbatim(text: str, start: int, end: int, col: int) -> str | None:
+    """The block mapping text[start:end] (starting at column `col`) as an entry."""
+    if col < 2:
+        return None
+    body = text[start:end].rstrip()
+    line_start = text.rfind("\n", 0, start) + 1
+    prefix = text[line_start:start]
     # the entry's own line must hold only the dash (and spaces) before the content
     if prefix.strip(" ") not in ("-", "") or "\t" in prefix:
         return None
