@@ -1,0 +1,345 @@
+"""kure-fn benchmark: whole-process wall time and peak RSS, medians over
+interleaved runs, ratios to the floor measured side by side in the same run.
+
+    python bench/run.py            # everything (~10 min on 2 cores)
+    python bench/run.py --quick    # fewer runs, no 10,000-bundle fleet
+    make bench
+
+See bench/README.md for what each row means and bench/RESULTS.md for numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import marshal
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VENV = BENCH / ".venv"  # a regular (not editable) install, as in the container image
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+import fleet  # noqa: E402
+from fn.krm.resourcelist import ResourceList  # noqa: E402
+
+NOOP_SH = "#!/bin/sh\nexec cat\n"
+NOOP_PY = "import sys\nsys.stdout.buffer.write(sys.stdin.buffer.read())\n"
+
+
+# -- set-up ----------------------------------------------------------------------
+
+def install() -> Path:
+    """bench/.venv with kure-fn installed from this tree (compiled, not editable)."""
+    py = VENV / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "setuptools>=61", "wheel",
+                        str(ROOT)], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
+                    "--no-build-isolation", str(ROOT)], check=True, cwd=BENCH)
+    return VENV / "bin"
+
+
+def source(pkg: Path) -> bytes:
+    """The ResourceList kpt feeds a function for `pkg` (`kpt fn source`)."""
+    return subprocess.run(["kpt", "fn", "source", str(pkg)], check=True,
+                          capture_output=True).stdout
+
+
+def render_once(pkg: Path, fn: Path) -> None:
+    subprocess.run(["kpt", "fn", "render", "--allow-exec", str(pkg)], check=True,
+                   capture_output=True, env=_env_with(fn.parent))
+
+
+def _env_with(bindir: Path) -> dict:
+    return {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+
+
+# -- running ---------------------------------------------------------------------
+
+TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
+def run(cmd: list[str], stdin: Path | None, stdout: Path | None = None, env=None, cwd=None):
+    """(wall seconds, peak RSS in MiB, exit code) of one whole process.
+
+    Peak RSS comes from /usr/bin/time: Linux carries a parent's peak RSS into
+    a child across fork and exec, so the children of this (large) process
+    would report at least its own size.
+    """
+    fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
+    fout = open(stdout, "wb") if stdout else subprocess.DEVNULL
+    rss_file = tempfile.NamedTemporaryFile(prefix="rss-", delete=False)
+    rss_file.close()
+    full = [TIME, "-f", "%M", "-o", rss_file.name, *cmd] if TIME else cmd
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.run(full, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+        wall = time.perf_counter() - t0
+        text = Path(rss_file.name).read_text().strip().splitlines()
+        rss = int(text[-1]) / 1024 if TIME and text and text[-1].isdigit() else float("nan")
+    finally:
+        os.unlink(rss_file.name)
+        if stdin:
+            fin.close()
+        if stdout:
+            fout.close()
+    return wall, rss, p.returncode
+
+
+def side_by_side(cmds: dict[str, list[str]], stdin: Path | None, runs: int, env=None,
+                 prepare=None) -> dict[str, dict]:
+    """Interleave the commands `runs` times; medians of wall time and peak RSS."""
+    walls: dict[str, list[float]] = {k: [] for k in cmds}
+    rss: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            cwd = prepare(name) if prepare else None
+            w, m, rc = run(cmd, stdin, env=env, cwd=cwd)
+            if rc not in (0,):
+                raise SystemExit(f"{name}: exit {rc}: {' '.join(cmd)}")
+            walls[name].append(w)
+            rss[name].append(m)
+    return {k: {"wall": statistics.median(walls[k]), "rss": max(rss[k]), "walls": walls[k]}
+            for k in cmds}
+
+
+# -- the floor's plan --------------------------------------------------------------
+
+def floor_plan(inp: bytes, out: bytes, path: Path) -> None:
+    """Which output item is which input item, the rest as data (see floor.py)."""
+    rin, rout = ResourceList.parse(inp), ResourceList.parse(out)
+    by_text: dict[str, list[int]] = {}
+    for i, it in enumerate(rin.items):
+        if it.source is not None:
+            by_text.setdefault(it.source, []).append(i)
+    items = []
+    for it in rout.items:
+        hits = by_text.get(it.source) if it.source is not None else None
+        items.append(hits.pop(0) if hits else it.data)
+    path.write_bytes(marshal.dumps({"items": items, "results": _results(out)}))
+
+
+def _results(out: bytes) -> list:
+    from fn.krm import yamlio
+    doc = yamlio.load(yamlio.decode(out))
+    return doc.get("results") or []
+
+
+# -- the benchmark -----------------------------------------------------------------
+
+class Bench:
+    def __init__(self, quick: bool, work: Path, sizes: list[int]):
+        self.quick = quick
+        self.work = work
+        self.sizes = sizes
+        self.bin = install()
+        self.py = str(self.bin / "python")
+        self.fn = self.bin / "kure-fn"
+        self.rows: list[tuple] = []
+        self.kpt = shutil.which("kpt")
+
+    def runs(self, n: int) -> int:
+        if n >= 10_000:
+            return 3
+        return 3 if self.quick else (9 if n <= 100 else 5)
+
+    def workload(self, name: str, inp: Path, runs: int) -> None:
+        out = self.work / f"{name}.out"
+        w, m, rc = run([str(self.fn)], inp, out)
+        if rc != 0:
+            raise SystemExit(f"{name}: kure-fn exit {rc}")
+        plan = self.work / f"{name}.plan"
+        floor_plan(inp.read_bytes(), out.read_bytes(), plan)
+        floor_cmd = [self.py, str(BENCH / "floor.py"), str(plan)]
+        check = self.work / f"{name}.floor"
+        run(floor_cmd, inp, check)
+        if check.read_bytes() != out.read_bytes():
+            raise SystemExit(f"{name}: the floor's output differs from kure-fn's ({check}, {out})")
+        r = side_by_side({"kure-fn": [str(self.fn)], "floor": floor_cmd}, inp, runs)
+        k, f = r["kure-fn"], r["floor"]
+        self.rows.append((name, inp.stat().st_size, out.stat().st_size, k["wall"], f["wall"],
+                          k["wall"] / f["wall"], k["rss"], f["rss"], runs))
+        print(f"  {name:22} kure-fn {k['wall']:7.3f}s {k['rss']:6.0f}MiB   floor {f['wall']:7.3f}s "
+              f"{f['rss']:6.0f}MiB   ratio {k['wall'] / f['wall']:.2f}", flush=True)
+
+    def cold_start(self) -> None:
+        print("cold start (smallest example, whole process)")
+        inp = self.work / "minimal.rl"
+        inp.write_bytes(self._minimal_input())
+        base = side_by_side({"python": [self.py, "-c", "pass"],
+                             "python -S": [self.py, "-S", "-c", "pass"]}, None, 15)
+        self.python_start = base["python"]["wall"], base["python -S"]["wall"]
+        self.workload("minimal", inp, 21 if not self.quick else 9)
+
+    def _minimal_input(self) -> bytes:
+        pkg = ROOT / "examples" / "minimal"
+        if self.kpt:
+            return source(pkg)
+        from fn.krm import yamlio
+        items = []
+        for f in ("Kptfile", "cluster.yaml"):
+            doc = yamlio.load((pkg / f).read_text())
+            anns = doc["metadata"].setdefault("annotations", {})
+            anns.update({"config.kubernetes.io/index": "0", "config.kubernetes.io/path": f,
+                         "internal.config.kubernetes.io/index": "0",
+                         "internal.config.kubernetes.io/path": f})
+            items.append(doc)
+        return yamlio.dump({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
+                            "items": items}).encode()
+
+    def fleets(self) -> None:
+        print("fleets (first render: the package holds the config only; re-render: it also "
+              "holds the previous tree)")
+        for n in self.sizes:
+            pkg = fleet.write_package(self.work / f"fleet-{n}", n, str(self.fn))
+            first = self.work / f"fleet-{n}.rl"
+            first.write_bytes(source(pkg) if self.kpt else fleet.resource_list(n).encode())
+            self.workload(f"{n} bundles, first", first, self.runs(n))
+            again = self.work / f"fleet-{n}-again.rl"
+            if self.kpt:
+                render_once(pkg, self.fn)
+                again.write_bytes(source(pkg))
+            else:
+                out = (self.work / f"{n} bundles, first.out").read_bytes()
+                again.write_bytes(out[: out.index(b"\nresults:") + 1])
+            self.workload(f"{n} bundles, re-render", again, self.runs(n))
+
+    def kpt_end_to_end(self) -> None:
+        if not self.kpt:
+            print("kpt end to end: skipped (kpt not installed)")
+            return
+        print("kpt fn render end to end (kure-fn vs no-op exec functions, same package)")
+        noop_sh = self.work / "noop.sh"
+        noop_sh.write_text(NOOP_SH)
+        noop_sh.chmod(0o755)
+        noop_py = self.work / "noop-py"
+        noop_py.write_text(f"#!{self.py}\n" + NOOP_PY)
+        noop_py.chmod(0o755)
+        fns = {"kure-fn": str(self.fn), "no-op (cat)": str(noop_sh), "no-op (python)": str(noop_py)}
+        cases = [("minimal", 0), ("1000 bundles", 1000)]
+        for label, n in cases:
+            for rerender in (False, True):
+                if n and self.quick and not rerender:
+                    continue
+                pkgs = {}
+                for name, exe in fns.items():
+                    pkg = self.work / "kpt" / f"{label}-{rerender}-{name}".replace(" ", "_")
+                    if pkg.exists():
+                        shutil.rmtree(pkg)
+                    if n:
+                        fleet.write_package(pkg, n, exe)
+                    else:
+                        shutil.copytree(ROOT / "examples" / "minimal", pkg)
+                        kf = pkg / "Kptfile"
+                        kf.write_text(kf.read_text().replace("exec: kure-fn", f"exec: {exe}"))
+                    if rerender:  # every package holds kure-fn's tree already
+                        kf = pkg / "Kptfile"
+                        text = kf.read_text()
+                        kf.write_text(text.replace(f"exec: {exe}", f"exec: {self.fn}"))
+                        render_once(pkg, self.fn)
+                        kf.write_text(text)
+                    pkgs[name] = pkg
+                pristine = {name: self._snapshot(p) for name, p in pkgs.items()}
+
+                def prepare(name, pkgs=pkgs, pristine=pristine):
+                    if not rerender:  # a first render starts from the config only
+                        shutil.rmtree(pkgs[name])
+                        shutil.copytree(pristine[name], pkgs[name])
+                    return None
+                cmds = {name: ["kpt", "fn", "render", "--allow-exec", str(p)]
+                        for name, p in pkgs.items()}
+                r = side_by_side(cmds, None, 3 if self.quick else 7, prepare=prepare)
+                what = f"{label}, {'re-render' if rerender else 'first render'}"
+                k = r["kure-fn"]["wall"]
+                cat, pyn = r["no-op (cat)"]["wall"], r["no-op (python)"]["wall"]
+                self.kpt_rows.append((what, k, cat, pyn, k / cat, k / pyn))
+                print(f"  {what:28} kure-fn {k:6.3f}s  no-op cat {cat:6.3f}s ({k / cat:.2f}x)  "
+                      f"no-op python {pyn:6.3f}s ({k / pyn:.2f}x)", flush=True)
+
+    def _snapshot(self, pkg: Path) -> Path:
+        snap = pkg.with_name(pkg.name + ".pristine")
+        if snap.exists():
+            shutil.rmtree(snap)
+        shutil.copytree(pkg, snap)
+        return snap
+
+    def report(self) -> str:
+        lines = [f"kure-fn benchmark, {datetime.date.today()}, {platform.node()}: "
+                 f"{os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}, "
+                 f"{'quick' if self.quick else 'full'} run",
+                 f"python start-up: {self.python_start[0] * 1000:.0f} ms "
+                 f"(-S, no site: {self.python_start[1] * 1000:.0f} ms)", "",
+                 "| workload | input | output | kure-fn wall | floor wall | ratio | kure-fn peak RSS "
+                 "| floor peak RSS | runs |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, i, o, kw, fw, ratio, km, fm, runs in self.rows:
+            lines.append(f"| {name} | {_size(i)} | {_size(o)} | {kw:.3f} s | {fw:.3f} s | "
+                         f"{ratio:.2f} | {km:.0f} MiB | {fm:.0f} MiB | {runs} |")
+        firsts = {n: row for n, row in ((int(r[0].split()[0]), r) for r in self.rows
+                                        if r[0].endswith("first"))}
+        if 1000 in firsts and 10000 in firsts:
+            lines.append("")
+            lines.append(f"growth 10,000 / 1,000 bundles (first render): "
+                         f"{firsts[10000][3] / firsts[1000][3]:.1f}")
+        if self.kpt_rows:
+            lines += ["", "| kpt fn render | kure-fn | no-op (cat) | no-op (python) | vs cat "
+                          "| vs python no-op |", "|---|---:|---:|---:|---:|---:|"]
+            for what, k, cat, pyn, rc, rp in self.kpt_rows:
+                lines.append(f"| {what} | {k:.3f} s | {cat:.3f} s | {pyn:.3f} s | {rc:.2f} | {rp:.2f} |")
+        return "\n".join(lines) + "\n"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def _cpu() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer runs, no 10,000-bundle fleet")
+    p.add_argument("--sizes", default=None, help="fleet sizes, comma-separated (default 100,1000,10000)")
+    p.add_argument("--no-kpt", action="store_true", help="skip the kpt end-to-end comparison")
+    p.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = p.parse_args(argv)
+    sizes = [int(s) for s in a.sizes.split(",")] if a.sizes else \
+        ([100, 1000] if a.quick else [100, 1000, 10000])
+    work = Path(tempfile.mkdtemp(prefix="kure-fn-bench-"))
+    try:
+        b = Bench(a.quick, work, sizes)
+        b.kpt_rows = []
+        b.cold_start()
+        b.fleets()
+        if not a.no_kpt:
+            b.kpt_end_to_end()
+        print()
+        print(b.report())
+    finally:
+        if a.keep:
+            print(f"work directory: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
