@@ -11,7 +11,7 @@ Rules (krm-protocol.md, output.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .records import dataclass, field
 
 from .engine import OWNER, Generated
 from .flux import Engine

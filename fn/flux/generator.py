@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..engine import Generated, canonical
 from ..kinds import is_namespaced

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from ..records import dataclass
 
 from ..engine import canonical
 from ..model.checks import EXACT_VERSION

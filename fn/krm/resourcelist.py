@@ -9,7 +9,7 @@ items the function creates or changes are written by the emitter.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from ..records import dataclass, field
 
 import yaml
 

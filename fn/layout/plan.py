@@ -7,7 +7,7 @@ first defect). The Argo CD engine will use the same plan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import dataclass
 
 from ..model.cluster import Application, Bundle, Cluster, Node
 

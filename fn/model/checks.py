@@ -7,7 +7,7 @@ rules run, so one run reports every problem.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .cluster import Application, Bundle, Cluster, Node, Warning_
 from .schema import Problem

@@ -6,8 +6,8 @@ field path (`spec.nodes[0].bundles[2]`), so later checks can point at it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator
+from ..records import dataclass, field
+from collections.abc import Iterator
 
 from . import config as cfg
 from .schema import Problem

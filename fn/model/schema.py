@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
-from typing import Any, Callable
+from ..records import dataclass
+from collections.abc import Callable
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _type_name(v: Any) -> str:
+def _type_name(v: object) -> str:
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -49,7 +49,7 @@ def _type_name(v: Any) -> str:
 class Type:
     doc: str = ""
 
-    def validate(self, value: Any, path: str, errors: list[Problem]) -> Any:
+    def validate(self, value: object, path: str, errors: list[Problem]) -> object:
         raise NotImplementedError
 
     def json_schema(self) -> dict:
@@ -253,7 +253,7 @@ FILL = object()  # default of an object field: the object with all its own defau
 class Field:
     type: Type
     required: bool = False
-    default: Any = None  # a value, FILL, or None (absent); lists default to []
+    default: object = None  # a value, FILL, or None (absent); lists default to []
 
     def default_value(self):
         if self.default is FILL:
