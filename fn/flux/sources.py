@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from ..records import dataclass
 
@@ -56,6 +55,8 @@ def sanitize(url: str) -> str:
 
 
 def _with_hash(base: str, key: str) -> str:
+    import hashlib  # only on a name collision: keeps it out of start-up
+
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     return f"{base[:MAX_NAME - 9].rstrip('-')}-{digest}"
 

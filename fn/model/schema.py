@@ -7,7 +7,6 @@ It exists instead of pydantic because start-up time is paid on every
 
 from __future__ import annotations
 
-import difflib
 import re
 from ..records import dataclass
 from collections.abc import Callable
@@ -26,6 +25,11 @@ def join(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else key
+
+
+def _close_matches(word: str, choices) -> list[str]:
+    import difflib  # only on an error: keeps it out of start-up
+    return difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
 
 
 def _type_name(v: object) -> str:
@@ -86,7 +90,7 @@ class Str(Type):
                 errors.append(Problem(path, f"expected a string, got {got}"))
             return value
         if self.enum is not None and value not in self.enum:
-            close = difflib.get_close_matches(value, self.enum, n=1)
+            close = _close_matches(value, self.enum)
             tip = f"; did you mean {close[0]!r}?" if close else ""
             errors.append(Problem(path, f"{value!r} is not one of {', '.join(self.enum)}{tip}"))
             return value
@@ -296,7 +300,7 @@ class Obj(Type):
         for k, v in value.items():
             f = self.fields.get(k) if isinstance(k, str) else None
             if f is None:
-                close = difflib.get_close_matches(str(k), list(self.fields), n=1, cutoff=0.6)
+                close = _close_matches(str(k), list(self.fields))
                 tip = f"; did you mean {close[0]!r}?" if close else \
                     f"; known fields: {', '.join(self.fields)}"
                 errors.append(Problem(join(path, str(k)), f"unknown field {str(k)!r}{tip}"))
