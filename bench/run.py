@@ -71,7 +71,7 @@ TIME = shutil.which("time", path="/usr/bin:/bin")
 
 
 def run(cmd: list[str], stdin: Path | None, stdout: Path | None = None, env=None, cwd=None):
-    """(wall seconds, peak RSS in MiB, exit code) of one whole process.
+    """(wall seconds, peak RSS in MiB, exit code, CPU seconds) of one whole process.
 
     Peak RSS comes from /usr/bin/time: Linux carries a parent's peak RSS into
     a child across fork and exec, so the children of this (large) process
@@ -81,20 +81,22 @@ def run(cmd: list[str], stdin: Path | None, stdout: Path | None = None, env=None
     fout = open(stdout, "wb") if stdout else subprocess.DEVNULL
     rss_file = tempfile.NamedTemporaryFile(prefix="rss-", delete=False)
     rss_file.close()
-    full = [TIME, "-f", "%M", "-o", rss_file.name, *cmd] if TIME else cmd
+    full = [TIME, "-f", "%M %U %S", "-o", rss_file.name, *cmd] if TIME else cmd
     try:
         t0 = time.perf_counter()
         p = subprocess.run(full, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
         wall = time.perf_counter() - t0
-        text = Path(rss_file.name).read_text().strip().splitlines()
-        rss = int(text[-1]) / 1024 if TIME and text and text[-1].isdigit() else float("nan")
+        last = (Path(rss_file.name).read_text().strip().splitlines() or [""])[-1].split()
+        rss, cpu = float("nan"), float("nan")
+        if TIME and len(last) == 3:
+            rss, cpu = int(last[0]) / 1024, float(last[1]) + float(last[2])
     finally:
         os.unlink(rss_file.name)
         if stdin:
             fin.close()
         if stdout:
             fout.close()
-    return wall, rss, p.returncode
+    return wall, rss, p.returncode, cpu
 
 
 def side_by_side(cmds: dict[str, list[str]], stdin: Path | None, runs: int, env=None,
@@ -102,16 +104,18 @@ def side_by_side(cmds: dict[str, list[str]], stdin: Path | None, runs: int, env=
     """Interleave the commands `runs` times; medians of wall time and peak RSS."""
     walls: dict[str, list[float]] = {k: [] for k in cmds}
     rss: dict[str, list[float]] = {k: [] for k in cmds}
+    cpu: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(runs):
         for name, cmd in cmds.items():
             cwd = prepare(name) if prepare else None
-            w, m, rc = run(cmd, stdin, env=env, cwd=cwd)
+            w, m, rc, c = run(cmd, stdin, env=env, cwd=cwd)
             if rc not in (0,):
                 raise SystemExit(f"{name}: exit {rc}: {' '.join(cmd)}")
             walls[name].append(w)
             rss[name].append(m)
-    return {k: {"wall": statistics.median(walls[k]), "rss": max(rss[k]), "walls": walls[k]}
-            for k in cmds}
+            cpu[name].append(c)
+    return {k: {"wall": statistics.median(walls[k]), "rss": max(rss[k]),
+                "cpu": statistics.median(cpu[k]), "walls": walls[k]} for k in cmds}
 
 
 # -- the floor's plan --------------------------------------------------------------
@@ -156,7 +160,7 @@ class Bench:
 
     def workload(self, name: str, inp: Path, runs: int) -> None:
         out = self.work / f"{name}.out"
-        w, m, rc = run([str(self.fn)], inp, out)
+        rc = run([str(self.fn)], inp, out)[2]
         if rc != 0:
             raise SystemExit(f"{name}: kure-fn exit {rc}")
         plan = self.work / f"{name}.plan"
@@ -169,9 +173,10 @@ class Bench:
         r = side_by_side({"kure-fn": [str(self.fn)], "floor": floor_cmd}, inp, runs)
         k, f = r["kure-fn"], r["floor"]
         self.rows.append((name, inp.stat().st_size, out.stat().st_size, k["wall"], f["wall"],
-                          k["wall"] / f["wall"], k["rss"], f["rss"], runs))
-        print(f"  {name:22} kure-fn {k['wall']:7.3f}s {k['rss']:6.0f}MiB   floor {f['wall']:7.3f}s "
-              f"{f['rss']:6.0f}MiB   ratio {k['wall'] / f['wall']:.2f}", flush=True)
+                          k["wall"] / f["wall"], k["cpu"], f["cpu"], k["rss"], f["rss"], runs))
+        print(f"  {name:24} kure-fn {k['wall']:7.3f}s {k['rss']:6.0f}MiB   floor {f['wall']:7.3f}s "
+              f"{f['rss']:6.0f}MiB   ratio {k['wall'] / f['wall']:.2f} (CPU {k['cpu'] / f['cpu']:.2f})",
+              flush=True)
 
     def cold_start(self) -> None:
         print("cold start (smallest example, whole process)")
@@ -280,12 +285,13 @@ class Bench:
                  f"{'quick' if self.quick else 'full'} run",
                  f"python start-up: {self.python_start[0] * 1000:.0f} ms "
                  f"(-S, no site: {self.python_start[1] * 1000:.0f} ms)", "",
-                 "| workload | input | output | kure-fn wall | floor wall | ratio | kure-fn peak RSS "
-                 "| floor peak RSS | runs |",
-                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for name, i, o, kw, fw, ratio, km, fm, runs in self.rows:
+                 "| workload | input | output | kure-fn wall | floor wall | ratio | kure-fn CPU "
+                 "| floor CPU | CPU ratio | kure-fn peak RSS | floor peak RSS | runs |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for name, i, o, kw, fw, ratio, kc, fc, km, fm, runs in self.rows:
             lines.append(f"| {name} | {_size(i)} | {_size(o)} | {kw:.3f} s | {fw:.3f} s | "
-                         f"{ratio:.2f} | {km:.0f} MiB | {fm:.0f} MiB | {runs} |")
+                         f"{ratio:.2f} | {kc:.2f} s | {fc:.2f} s | {kc / fc:.2f} | {km:.0f} MiB | "
+                         f"{fm:.0f} MiB | {runs} |")
         firsts = {n: row for n, row in ((int(r[0].split()[0]), r) for r in self.rows
                                         if r[0].endswith("first"))}
         if 1000 in firsts and 10000 in firsts:
