@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from ..records import dataclass
 
 import yaml
+
+from .. import lazy
+from ..records import dataclass
 
 try:  # the C parser is much faster; the pure one is a correct fallback
     _BaseLoader = yaml.CSafeLoader
@@ -153,14 +155,20 @@ def _resolve(self, kind, value, implicit):
 
 
 _Loader.resolve = _resolve
-_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_SEXAGESIMAL = lazy.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_constructor = yaml.SafeLoader("")  # only for its int/float helpers
+_constructors: list = []  # a SafeLoader, only for its int/float helpers (rare values)
+
+
+def _constructor():
+    if not _constructors:
+        _constructors.append(yaml.SafeLoader(""))
+    return _constructors[0]
 
 
 def _scalar_value(node: yaml.ScalarNode):
@@ -172,11 +180,11 @@ def _scalar_value(node: yaml.ScalarNode):
             return int(value)
         if _SEXAGESIMAL.match(value):
             return value
-        return _constructor.construct_yaml_int(node)  # signs, 0x, 0b, 0755 octal, 1_000
+        return _constructor().construct_yaml_int(node)  # signs, 0x, 0b, 0755 octal, 1_000
     if tag == _FLOAT_TAG:
         if _SEXAGESIMAL.match(value):
             return value
-        return _constructor.construct_yaml_float(node)
+        return _constructor().construct_yaml_float(node)
     if tag == _BOOL_TAG:
         return value.lower() in ("yes", "true", "on")
     if tag == _NULL_TAG:
@@ -416,7 +424,7 @@ _AMBIGUOUS = re.compile(r"""^(?:
       (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?
 )$""", re.X)
 _PLAIN_BAD = re.compile(r": |:$| #|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-_LITERAL_BAD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\r]")
+_LITERAL_BAD = lazy.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\r]")
 _DQ_EXTRA = {"\u0085": "\\N", "\u2028": "\\L", "\u2029": "\\P", "\ufeff": "\\uFEFF"}
 _scalar_cache: dict[str, str] = {}
 
