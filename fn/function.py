@@ -11,13 +11,12 @@ Rules (krm-protocol.md, output.md):
 
 from __future__ import annotations
 
-from .records import dataclass, field
-
 from .engine import OWNER, Generated
 from .flux import Engine
 from .krm.resourcelist import (FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Result)
 from .model import config as cfg
 from .model.cluster import Cluster, ConfigError, build
+from .records import dataclass, field
 from .selectors import select_resources
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from ..records import dataclass
 
 from ..engine import canonical
 from ..model.checks import EXACT_VERSION
 from ..model.cluster import Application, Cluster, Source
+from ..records import dataclass
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
 HELM_CHART_LAYER = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",

@@ -9,10 +9,10 @@ items the function creates or changes are written by the emitter.
 from __future__ import annotations
 
 import json
-from ..records import dataclass, field
 
 import yaml
 
+from ..records import dataclass, field
 from . import yamlio
 from .yamlio import Limits, YAMLInputError
 

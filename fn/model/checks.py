@@ -6,13 +6,13 @@ rules run, so one run reports every problem.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 
+from .. import lazy
 from .cluster import Application, Bundle, Cluster, Node, Warning_
 from .schema import Problem
 
-EXACT_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?")
+EXACT_VERSION = lazy.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?")
 HELM_RELEASE_MAX = 53
 
 

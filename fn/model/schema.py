@@ -7,9 +7,10 @@ It exists instead of pydantic because start-up time is paid on every
 
 from __future__ import annotations
 
-import re
-from ..records import dataclass
 from collections.abc import Callable
+
+from .. import lazy
+from ..records import dataclass
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class Str(Type):
                  min_len: int = 0, check: Callable[[str], str | None] | None = None,
                  schema_pattern: str | None = None):
         self.doc = doc
-        self.pattern = re.compile(pattern) if pattern else None
+        self.pattern = lazy.compile(pattern) if pattern else None
         self.schema_pattern = schema_pattern or pattern
         self.hint = hint
         self.enum = enum
