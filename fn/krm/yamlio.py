@@ -504,16 +504,26 @@ def _value(v, ind: str) -> str:
 
 
 def _emit_map(d: dict, ind: str, out: list) -> None:
+    append = out.append
     for k, v in d.items():
-        key = quote(k) if isinstance(k, str) else _scalar(k)
-        if isinstance(v, dict) and v:
-            out.append(f"{ind}{key}:")
-            _emit_map(v, ind + "  ", out)
-        elif isinstance(v, list) and v:
-            out.append(f"{ind}{key}:")
-            _emit_seq(v, ind, out)
+        key = _scalar_cache.get(k) if k.__class__ is str else None
+        if key is None:
+            key = quote(k) if isinstance(k, str) else _scalar(k)
+        t = v.__class__
+        if t is str and "\n" not in v:  # the common case first
+            text = _scalar_cache.get(v)
+            append(f"{ind}{key}: {quote(v) if text is None else text}")
+        elif t is dict or t is list or isinstance(v, (dict, list)):
+            if not v:
+                append(f"{ind}{key}: {_empty(v)}")
+            elif isinstance(v, dict):
+                append(f"{ind}{key}:")
+                _emit_map(v, ind + "  ", out)
+            else:
+                append(f"{ind}{key}:")
+                _emit_seq(v, ind, out)
         else:
-            out.append(f"{ind}{key}: {_empty(v) if isinstance(v, (dict, list)) else _value(v, ind)}")
+            append(f"{ind}{key}: {_value(v, ind)}")
 
 
 def _emit_seq(seq: list, ind: str, out: list) -> None:
