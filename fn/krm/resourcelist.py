@@ -78,7 +78,9 @@ class KubeObject:
         return v if isinstance(v, dict) else {}
 
     def annotation(self, key: str) -> str | None:
-        v = self.annotations.get(key)
+        m = self.data.get("metadata")  # the properties above, inlined: a hot path
+        a = m.get("annotations") if isinstance(m, dict) else None
+        v = a.get(key) if isinstance(a, dict) else None
         return v if isinstance(v, str) else None
 
     def is_gvk(self, api_version: str, kind: str) -> bool:
@@ -105,11 +107,14 @@ class KubeObject:
 
     # -- changes ------------------------------------------------------------
     def set_annotation(self, key: str, value: str) -> None:
+        self.set_annotations({key: value})
+
+    def set_annotations(self, values: dict) -> None:
         meta = self.data.setdefault("metadata", {})
         anns = meta.get("annotations")
         if not isinstance(anns, dict):
             anns = meta["annotations"] = {}
-        anns[key] = value
+        anns.update(values)
         self.source = None
 
     def set_path(self, path: str, index: int | None = None) -> None:
@@ -123,11 +128,10 @@ class KubeObject:
                 and anns.get(LEGACY_INDEX) == str(index)
         if same:
             return
-        self.set_annotation(PATH, path)
-        self.set_annotation(LEGACY_PATH, path)
+        values = {PATH: path, LEGACY_PATH: path}
         if index is not None:
-            self.set_annotation(INDEX, str(index))
-            self.set_annotation(LEGACY_INDEX, str(index))
+            values[INDEX] = values[LEGACY_INDEX] = str(index)
+        self.set_annotations(values)
 
     def ref(self) -> dict:
         """A Result `resourceRef` for this object."""
