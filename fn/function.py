@@ -130,6 +130,7 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
 
     existing = {it.path for it in kept if it.path}
     generated_items: list[KubeObject] = []
+    counts: dict[str, int] = {}
     placements: list[tuple[KubeObject, str, int, bool]] = []
     for cluster, src in clusters:
         ref = cluster.ref()
@@ -149,6 +150,7 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
                 item = KubeObject(obj)
                 item.set_path(path, index if shared else None)
                 generated_items.append(item)
+                counts[cluster.name] = counts.get(cluster.name, 0) + 1
             else:
                 placements.append((by_data[id(obj)], path, index, shared))
 
@@ -170,8 +172,7 @@ def process(rl: ResourceList, engine_factory=Engine) -> ResourceList:
     for it, path, index, _ in placements:
         it.set_path(path, index)
     rl.items = kept + generated_items
-    summary = ", ".join(f"{c.name}: {sum(1 for i in generated_items if i.annotation(OWNER) == c.name)} items"
-                        for c, _ in clusters)
+    summary = ", ".join(f"{c.name}: {counts.get(c.name, 0)} items" for c, _ in clusters)
     out.results.append(Result(f"generated the Flux tree ({summary})", "info"))
     rl.results.extend(out.results)
     return rl
