@@ -313,6 +313,8 @@ class Obj(Type):
             if k not in out:
                 if f.required:
                     errors.append(Problem(join(path, k), f"{k} is required"))
+                elif f.default is None and not isinstance(f.type, List):
+                    out[k] = None  # the most common case, without a call
                 else:
                     out[k] = f.default_value()
         for group in self.exactly_one:
