@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 
 from ..engine import Generated, canonical
@@ -94,7 +93,7 @@ class ResourceGenerator:
 
     @staticmethod
     def _manifest(m: dict, app: Application) -> dict:
-        obj = copy.deepcopy(m)
+        obj = _copy(m)
         ns = app.namespace
         meta = obj["metadata"]
         if ns and not meta.get("namespace") and is_namespaced(obj["kind"]):
@@ -123,6 +122,15 @@ class ResourceGenerator:
                         used[name] = True
         return [(source_object(cluster.sources[n], cluster.namespace, helm_chart=used[n]), used[n])
                 for n in sorted(used)]
+
+
+def _copy(value):
+    """A deep copy of YAML data (mappings, lists, scalars), without deepcopy's memo."""
+    if value.__class__ is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if value.__class__ is list:
+        return [_copy(v) for v in value]
+    return value
 
 
 def _normalise_path(path: str) -> str:
