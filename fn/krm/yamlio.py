@@ -309,29 +309,13 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
     limit = limits.max_expanded_nodes
     docs: list = []
     spans: dict = {}
-    frames: list = []  # [container, pending key] from the root down
+    stack: list = []  # (container, pending key) of every open container's parent
+    cur = None  # the open container being filled (None: the document level)
+    key = _NO_KEY  # when `cur` is a mapping: its key waiting for a value
     seq_spans = None  # entries of the top-level sequence being read
     open_span = None
     count = 0
     result = None
-
-    def add(value) -> None:
-        nonlocal result
-        if not frames:
-            result = value
-            return
-        frame = frames[-1]
-        c = frame[0]
-        if c.__class__ is list:
-            c.append(value)
-        elif frame[1] is _NO_KEY:
-            if value.__class__ is dict or value.__class__ is list or value in c:
-                raise Fallback()
-            frame[1] = value
-        else:
-            c[frame[1]] = value
-            frame[1] = _NO_KEY
-
     try:
         while True:
             ev = get()
@@ -351,14 +335,13 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
                                 break
                 elif tag is not None and tag != "!":
                     raise Fallback()
-                if seq_spans is not None and len(frames) == 2:
+                if seq_spans is not None and len(stack) == 2:
                     seq_spans.append(None)
                 count += 1
-                add(value)
             elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
                 if ev.anchor is not None or (ev.tag is not None and ev.tag != "!"):
                     raise Fallback()
-                depth = len(frames)
+                depth = len(stack)
                 if depth == 2 and seq_spans is not None:
                     if cls is _MappingStartEvent:
                         open_span = [ev.start_mark.index, 0, ev.start_mark.column, ev.flow_style]
@@ -366,30 +349,48 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
                     else:
                         seq_spans.append(None)
                 elif (depth == 1 and cls is _SequenceStartEvent and not docs
-                      and frames[0][0].__class__ is dict and isinstance(frames[0][1], str)):
-                    seq_spans = spans[frames[0][1]] = []
-                frames.append([{} if cls is _MappingStartEvent else [], _NO_KEY])
+                      and cur.__class__ is dict and isinstance(key, str)):
+                    seq_spans = spans[key] = []
+                stack.append((cur, key))
+                cur = {} if cls is _MappingStartEvent else []
+                key = _NO_KEY
+                continue
             elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
-                container = frames.pop()[0]
-                depth = len(frames)
+                value = cur
+                cur, key = stack.pop()
+                depth = len(stack)
                 if depth == 2 and open_span is not None and cls is _MappingEndEvent:
                     open_span[1] = ev.end_mark.index
                     open_span = None
                 elif depth == 1 and cls is _SequenceEndEvent:
                     seq_spans = None
                 count += 1
-                add(container)
             elif cls is _DocumentEndEvent:
                 if result is None:
                     raise Fallback()
                 docs.append(result)
                 result = None
+                continue
             elif cls is _StreamEndEvent:
                 break
             elif cls is _AliasEvent:
                 raise Fallback()
+            else:
+                continue
             if count > limit:
                 raise Fallback()
+            # a finished value (scalar or container) goes into its parent
+            if cur is None:
+                result = value
+            elif cur.__class__ is list:
+                cur.append(value)
+            elif key is _NO_KEY:
+                if value.__class__ is dict or value.__class__ is list or value in cur:
+                    raise Fallback()  # complex or duplicate key: the node path reports it
+                key = value
+            else:
+                cur[key] = value
+                key = _NO_KEY
     except yaml.YAMLError:
         raise Fallback() from None
     return docs, {k: [tuple(s) if s else None for s in v] for k, v in spans.items()}
