@@ -14,7 +14,6 @@ strings as literal blocks, keeps key order, and is deterministic.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -424,9 +423,13 @@ _AMBIGUOUS = re.compile(r"""^(?:
   | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
       (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?
 )$""", re.X)
-_PLAIN_BAD = re.compile(r": |:$| #|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-_LITERAL_BAD = lazy.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\r]")
-_DQ_EXTRA = {"\u0085": "\\N", "\u2028": "\\L", "\u2029": "\\P", "\ufeff": "\\uFEFF"}
+_PLAIN_BAD = re.compile(r": |:$| #|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_LITERAL_BAD = lazy.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff\r]")
+# Characters a double-quoted scalar must escape: quote, backslash, C0 and C1
+# controls, DEL, line/paragraph separators, BOM, non-characters, surrogates.
+_DQ_SPECIAL = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]')
+_DQ_NAMED = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+             "\t": "\\t", "\u0085": "\\N", "\u2028": "\\L", "\u2029": "\\P", "\ufeff": "\\uFEFF"}
 _scalar_cache: dict[str, str] = {}
 
 
@@ -439,10 +442,12 @@ def _plain_ok(s: str) -> bool:
 
 
 def _double_quoted(s: str) -> str:
-    out = json.dumps(s, ensure_ascii=False)
-    if any(c in out for c in _DQ_EXTRA):
-        out = "".join(_DQ_EXTRA.get(c, c) for c in out)
-    return out
+    return '"' + _DQ_SPECIAL.sub(_dq_escape, s) + '"'
+
+
+def _dq_escape(m) -> str:
+    c = m.group()
+    return _DQ_NAMED.get(c) or f"\\u{ord(c):04x}"
 
 
 def quote(s: str) -> str:
