@@ -10,7 +10,7 @@ import yaml
 
 from helpers import EXAMPLES, REPO, package_items, resource_list
 
-HEAVY = ("dataclasses", "inspect", "typing", "pathlib", "hashlib", "difflib", "argparse",
+HEAVY = ("dataclasses", "inspect", "typing", "pathlib", "hashlib", "difflib", "argparse", "json",
          "pydantic", "jsonschema")
 
 

@@ -8,8 +8,6 @@ items the function creates or changes are written by the emitter.
 
 from __future__ import annotations
 
-import json
-
 import yaml
 
 from ..records import dataclass, field
@@ -213,6 +211,8 @@ class ResourceList:
 
     @classmethod
     def _from_json(cls, text: str, limits: Limits) -> "ResourceList":
+        import json  # the JSON wire only: keeps it out of start-up
+
         def pairs(kv):
             d = {}
             for k, v in kv:
@@ -287,6 +287,8 @@ class ResourceList:
     # -- writing --------------------------------------------------------------
     def to_text(self) -> str:
         if self.wire == "json":
+            import json
+
             doc = {"apiVersion": RESOURCE_LIST_API, "kind": "ResourceList",
                    "items": [it.data for it in self.items]}
             if self.results:
