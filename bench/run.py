@@ -81,15 +81,17 @@ def run(cmd: list[str], stdin: Path | None, stdout: Path | None = None, env=None
     fout = open(stdout, "wb") if stdout else subprocess.DEVNULL
     rss_file = tempfile.NamedTemporaryFile(prefix="rss-", delete=False)
     rss_file.close()
-    full = [TIME, "-f", "%M %U %S", "-o", rss_file.name, *cmd] if TIME else cmd
+    full = [TIME, "-f", "%M", "-o", rss_file.name, *cmd] if TIME else cmd
     try:
         t0 = time.perf_counter()
-        p = subprocess.run(full, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
+        p = subprocess.Popen(full, stdin=fin, stdout=fout, stderr=subprocess.DEVNULL, env=env,
+                             cwd=cwd)
+        _, status, usage = os.wait4(p.pid, 0)  # CPU of the process and what it waited for
         wall = time.perf_counter() - t0
-        last = (Path(rss_file.name).read_text().strip().splitlines() or [""])[-1].split()
-        rss, cpu = float("nan"), float("nan")
-        if TIME and len(last) == 3:
-            rss, cpu = int(last[0]) / 1024, float(last[1]) + float(last[2])
+        p.returncode = os.waitstatus_to_exitcode(status)
+        cpu = usage.ru_utime + usage.ru_stime
+        last = (Path(rss_file.name).read_text().strip().splitlines() or [""])[-1]
+        rss = int(last) / 1024 if TIME and last.isdigit() else float("nan")
     finally:
         os.unlink(rss_file.name)
         if stdin:
@@ -268,9 +270,10 @@ class Bench:
                 what = f"{label}, {'re-render' if rerender else 'first render'}"
                 k = r["kure-fn"]["wall"]
                 cat, pyn = r["no-op (cat)"]["wall"], r["no-op (python)"]["wall"]
-                self.kpt_rows.append((what, k, cat, pyn, k / cat, k / pyn))
-                print(f"  {what:28} kure-fn {k:6.3f}s  no-op cat {cat:6.3f}s ({k / cat:.2f}x)  "
-                      f"no-op python {pyn:6.3f}s ({k / pyn:.2f}x)", flush=True)
+                cpu = r["kure-fn"]["cpu"] / r["no-op (cat)"]["cpu"]
+                self.kpt_rows.append((what, k, cat, pyn, k / cat, k / pyn, cpu))
+                print(f"  {what:28} kure-fn {k:6.3f}s  no-op cat {cat:6.3f}s ({k / cat:.2f}x, CPU "
+                      f"{cpu:.2f}x)  no-op python {pyn:6.3f}s ({k / pyn:.2f}x)", flush=True)
 
     def _snapshot(self, pkg: Path) -> Path:
         snap = pkg.with_name(pkg.name + ".pristine")
@@ -290,7 +293,7 @@ class Bench:
                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for name, i, o, kw, fw, ratio, kc, fc, km, fm, runs in self.rows:
             lines.append(f"| {name} | {_size(i)} | {_size(o)} | {kw:.3f} s | {fw:.3f} s | "
-                         f"{ratio:.2f} | {kc:.2f} s | {fc:.2f} s | {kc / fc:.2f} | {km:.0f} MiB | "
+                         f"{ratio:.2f} | {kc:.3f} s | {fc:.3f} s | {kc / fc:.2f} | {km:.0f} MiB | "
                          f"{fm:.0f} MiB | {runs} |")
         firsts = {n: row for n, row in ((int(r[0].split()[0]), r) for r in self.rows
                                         if r[0].endswith("first"))}
@@ -300,9 +303,10 @@ class Bench:
                          f"{firsts[10000][3] / firsts[1000][3]:.1f}")
         if self.kpt_rows:
             lines += ["", "| kpt fn render | kure-fn | no-op (cat) | no-op (python) | vs cat "
-                          "| vs python no-op |", "|---|---:|---:|---:|---:|---:|"]
-            for what, k, cat, pyn, rc, rp in self.kpt_rows:
-                lines.append(f"| {what} | {k:.3f} s | {cat:.3f} s | {pyn:.3f} s | {rc:.2f} | {rp:.2f} |")
+                          "| vs python no-op | CPU vs cat |", "|---|---:|---:|---:|---:|---:|---:|"]
+            for what, k, cat, pyn, rc, rp, cpu in self.kpt_rows:
+                lines.append(f"| {what} | {k:.3f} s | {cat:.3f} s | {pyn:.3f} s | {rc:.2f} | {rp:.2f} "
+                             f"| {cpu:.2f} |")
         return "\n".join(lines) + "\n"
 
 
