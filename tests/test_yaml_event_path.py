@@ -20,6 +20,11 @@ CASES = {
     quoted: "true"
     single: '0755'
     octal: 0755
+    not octal: 089
+    zero: 0
+    decimal: 10
+    big: 123456789012345678901234567890
+    arabic digits: ١٢
     hex: 0x1F
     under: 1_000
     neg: -12

@@ -324,8 +324,9 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
                     raise Fallback()
                 tag, value = ev.tag, ev.value
                 if tag is None and ev.implicit[0]:
-                    resolvers = _IMPLICIT.get(value[0] if value else "")
-                    if resolvers is not None:
+                    if value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1):
+                        value = int(value)  # a plain decimal: what the int resolver says
+                    elif (resolvers := _IMPLICIT.get(value[0] if value else "")) is not None:
                         for rtag, rx in resolvers:
                             if rx.match(value):
                                 if rtag == _MERGE_TAG:
