@@ -227,53 +227,77 @@ class Bench:
             print("kpt end to end: skipped (kpt not installed)")
             return
         print("kpt fn render end to end (kure-fn vs no-op exec functions, same package)")
-        noop_sh = self.work / "noop.sh"
-        noop_sh.write_text(NOOP_SH)
-        noop_sh.chmod(0o755)
-        noop_py = self.work / "noop-py"
-        noop_py.write_text(f"#!{self.py}\n" + NOOP_PY)
-        noop_py.chmod(0o755)
-        fns = {"kure-fn": str(self.fn), "no-op (cat)": str(noop_sh), "no-op (python)": str(noop_py)}
         cases = [("minimal", 0), ("1000 bundles", 1000)]
         for label, n in cases:
             for rerender in (False, True):
                 if n and self.quick and not rerender:
                     continue
-                pkgs = {}
-                for name, exe in fns.items():
-                    pkg = self.work / "kpt" / f"{label}-{rerender}-{name}".replace(" ", "_")
-                    if pkg.exists():
-                        shutil.rmtree(pkg)
-                    if n:
-                        fleet.write_package(pkg, n, exe)
-                    else:
-                        shutil.copytree(ROOT / "examples" / "minimal", pkg)
-                        kf = pkg / "Kptfile"
-                        kf.write_text(kf.read_text().replace("exec: kure-fn", f"exec: {exe}"))
-                    if rerender:  # every package holds kure-fn's tree already
-                        kf = pkg / "Kptfile"
-                        text = kf.read_text()
-                        kf.write_text(text.replace(f"exec: {exe}", f"exec: {self.fn}"))
-                        render_once(pkg, self.fn)
-                        kf.write_text(text)
-                    pkgs[name] = pkg
-                pristine = {name: self._snapshot(p) for name, p in pkgs.items()}
+                self._kpt_case(label, n, rerender)
 
-                def prepare(name, pkgs=pkgs, pristine=pristine):
-                    if not rerender:  # a first render starts from the config only
-                        shutil.rmtree(pkgs[name])
-                        shutil.copytree(pristine[name], pkgs[name])
-                    return None
-                cmds = {name: ["kpt", "fn", "render", "--allow-exec", str(p)]
-                        for name, p in pkgs.items()}
-                r = side_by_side(cmds, None, 3 if self.quick else 7, prepare=prepare)
-                what = f"{label}, {'re-render' if rerender else 'first render'}"
-                k = r["kure-fn"]["wall"]
-                cat, pyn = r["no-op (cat)"]["wall"], r["no-op (python)"]["wall"]
-                cpu = r["kure-fn"]["cpu"] / r["no-op (cat)"]["cpu"]
-                self.kpt_rows.append((what, k, cat, pyn, k / cat, k / pyn, cpu))
-                print(f"  {what:28} kure-fn {k:6.3f}s  no-op cat {cat:6.3f}s ({k / cat:.2f}x, CPU "
-                      f"{cpu:.2f}x)  no-op python {pyn:6.3f}s ({k / pyn:.2f}x)", flush=True)
+    def _as_kure_fn(self, name: str, body: str | None = None) -> Path:
+        """A directory whose `kure-fn` is `body` (a script) or the real one:
+        every package keeps `exec: kure-fn`, so every Kptfile (an item of the
+        output) stays the same; only PATH tells kpt which function runs."""
+        bindir = self.work / f"bin-{name}"
+        bindir.mkdir(exist_ok=True)
+        exe = bindir / "kure-fn"
+        if body is None:
+            exe.symlink_to(self.fn)
+        else:
+            exe.write_text(body)
+            exe.chmod(0o755)
+        return bindir
+
+    def _kpt_case(self, label: str, n: int, rerender: bool) -> None:
+        tag = f"{label}-{'again' if rerender else 'first'}".replace(" ", "_")
+        base = self.work / "kpt" / tag / "base"
+        if n:
+            fleet.write_package(base, n)
+        else:
+            shutil.copytree(ROOT / "examples" / "minimal", base)
+        if rerender:  # the package holds kure-fn's tree already
+            render_once(base, self.fn)
+        # replay: a no-op that writes the very bytes kure-fn writes for this input
+        replayed = self.work / f"{tag}.out"
+        scratch = base.with_name("capture")
+        shutil.copytree(base, scratch)
+        capture = self._as_kure_fn(f"{tag}-capture", f"#!/bin/sh\n{self.fn} | tee {replayed}\n")
+        render_once(scratch, capture / "kure-fn")
+        # kpt's package-path annotation holds the absolute path: the replayed one's
+        replayed.write_text(replayed.read_text().replace(str(scratch), str(base.with_name("replay"))))
+        bins = {"kure-fn": self._as_kure_fn(f"{tag}-real"),
+                "replay": self._as_kure_fn(f"{tag}-replay",
+                                           f"#!/bin/sh\ncat >/dev/null\nexec cat {replayed}\n"),
+                "cat": self._as_kure_fn(f"{tag}-cat", NOOP_SH),
+                "python": self._as_kure_fn(f"{tag}-python", f"#!{self.py}\n" + NOOP_PY)}
+        pkgs = {}
+        for name in bins:
+            pkgs[name] = base.with_name(name)
+            shutil.copytree(base, pkgs[name])
+        pristine = {name: self._snapshot(p) for name, p in pkgs.items()}
+
+        def prepare(name):
+            if not rerender:  # a first render starts from the config only
+                shutil.rmtree(pkgs[name])
+                shutil.copytree(pristine[name], pkgs[name])
+        path = os.environ["PATH"]
+        cmds = {name: ["env", f"PATH={bins[name]}:{path}", "kpt", "fn", "render", "--allow-exec",
+                       str(p)] for name, p in pkgs.items()}
+        runs = 3 if self.quick else (15 if not n else 5)
+        r = side_by_side(cmds, None, runs, prepare=prepare)
+        what = f"{label}, {'re-render' if rerender else 'first render'}"
+        same = subprocess.run(["diff", "-rq", str(pkgs["kure-fn"]), str(pkgs["replay"])],
+                              capture_output=True).returncode == 0
+        if not same:
+            print(f"  warning: {what}: the replayed package differs from kure-fn's")
+        walls = {k: v["wall"] for k, v in r.items()}
+        cpu = r["kure-fn"]["cpu"] / r["replay"]["cpu"]
+        self.kpt_rows.append((what, walls, cpu, runs))
+        k = walls["kure-fn"]
+        print(f"  {what:28} kure-fn {k:6.3f}s  replay {walls['replay']:6.3f}s "
+              f"({k / walls['replay']:.2f}x, CPU {cpu:.2f}x)  cat {walls['cat']:6.3f}s "
+              f"({k / walls['cat']:.2f}x)  python no-op {walls['python']:6.3f}s "
+              f"({k / walls['python']:.2f}x)", flush=True)
 
     def _snapshot(self, pkg: Path) -> Path:
         snap = pkg.with_name(pkg.name + ".pristine")
@@ -302,11 +326,14 @@ class Bench:
             lines.append(f"growth 10,000 / 1,000 bundles (first render): "
                          f"{firsts[10000][3] / firsts[1000][3]:.1f}")
         if self.kpt_rows:
-            lines += ["", "| kpt fn render | kure-fn | no-op (cat) | no-op (python) | vs cat "
-                          "| vs python no-op | CPU vs cat |", "|---|---:|---:|---:|---:|---:|---:|"]
-            for what, k, cat, pyn, rc, rp, cpu in self.kpt_rows:
-                lines.append(f"| {what} | {k:.3f} s | {cat:.3f} s | {pyn:.3f} s | {rc:.2f} | {rp:.2f} "
-                             f"| {cpu:.2f} |")
+            lines += ["", "| kpt fn render | kure-fn | replay | no-op cat | no-op python | vs replay "
+                          "| CPU vs replay | vs cat | vs python | runs |",
+                      "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            for what, w, cpu, runs in self.kpt_rows:
+                k = w["kure-fn"]
+                lines.append(f"| {what} | {k:.3f} s | {w['replay']:.3f} s | {w['cat']:.3f} s | "
+                             f"{w['python']:.3f} s | {k / w['replay']:.2f} | {cpu:.2f} | "
+                             f"{k / w['cat']:.2f} | {k / w['python']:.2f} | {runs} |")
         return "\n".join(lines) + "\n"
 
 
