@@ -21,9 +21,9 @@ demo: $(BIN)/kure-fn
 test: $(BIN)/kure-fn
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## bench: run the benchmark (see bench/README.md)
+## bench: run the benchmark (see bench/README.md); BENCH_ARGS=--quick for a short run
 bench: $(BIN)/kure-fn
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from .records import dataclass
 
 OWNER = "fn.kure.dev/cluster"
 
@@ -18,7 +17,7 @@ class Generated:
 
     obj: dict
     role: str
-    owner: Any = None
+    owner: object = None
     filename: str | None = None  # a fixed file name (gotk-sync.yaml); else by naming
 
 

@@ -12,7 +12,6 @@ Rules (krm-protocol.md, output.md):
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
 
 from .engine import OWNER, Generated, engine_for_cluster
 from .flux.bootstrap import GOTK_COMPONENTS
@@ -20,6 +19,7 @@ from .krm.resourcelist import (FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList
 from .layout.plan import TreePlan, overlapping
 from .model import config as cfg
 from .model.cluster import Cluster, ConfigError, build
+from .records import dataclass, field
 from .selectors import select_resources
 
 TOOL_NAMES = {"flux": "Flux", "argocd": "Argo CD"}
@@ -176,6 +176,7 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     candidates = [it for it in kept
                   if _selectable(it, config_items) and it.path not in bootstrap_files]
     generated_items: list[KubeObject] = []
+    counts: dict[str, int] = {}
     placements: list[tuple[KubeObject, str, int, bool]] = []
     selected_by: dict[int, tuple[str, str]] = {}  # item -> (cluster, application path)
     writer: dict[str, tuple[Cluster, ConfigSource]] = {}  # path -> the cluster writing it
@@ -205,6 +206,7 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
                 item = KubeObject(obj)
                 item.set_path(path, index if shared else None)
                 generated_items.append(item)
+                counts[cluster.name] = counts.get(cluster.name, 0) + 1
             else:
                 placements.append((by_data[id(obj)], path, index, shared))
 
@@ -228,8 +230,7 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     for it, path, index, _ in placements:
         it.set_path(path, index)
     rl.items = kept + generated_items
-    summary = ", ".join(f"{c.name}: {sum(1 for i in generated_items if i.annotation(OWNER) == c.name)} items"
-                        for c, _ in clusters)
+    summary = ", ".join(f"{c.name}: {counts.get(c.name, 0)} items" for c, _ in clusters)
     tools = " and ".join(sorted({TOOL_NAMES[c.gitops] for c, _ in clusters}))
     out.results.append(Result(f"generated the {tools} tree ({summary})", "info"))
     rl.results.extend(out.results)

@@ -152,7 +152,7 @@ def test_the_node_limit_is_configurable():
 
 def test_running_out_of_memory_is_a_clean_error():
     """With the node limit lifted, a tight memory cap ends in an error result."""
-    refused(dense(1_500_000), "out of memory", cap_bytes=250 << 20, KURE_FN_MAX_NODES="100000000")
+    refused(dense(3_000_000), "out of memory", cap_bytes=40 << 20, KURE_FN_MAX_NODES="100000000")
 
 
 @settings(max_examples=300, deadline=None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..engine import BundleGenerator, Generated, canonical
 from ..kinds import with_default_namespace
@@ -107,6 +107,15 @@ class ResourceGenerator(BundleGenerator):
                         used[name] = True
         return [(source_object(cluster.sources[n], cluster.namespace, helm_chart=used[n]), used[n])
                 for n in sorted(used)]
+
+
+def _copy(value):
+    """A deep copy of YAML data (mappings, lists, scalars), without deepcopy's memo."""
+    if value.__class__ is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if value.__class__ is list:
+        return [_copy(v) for v in value]
+    return value
 
 
 def _normalise_path(path: str) -> str:

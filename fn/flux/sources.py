@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 from ..engine import canonical
 from ..model.checks import EXACT_VERSION
 from ..model.cluster import Application, Cluster, Source
+from ..records import dataclass
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
 HELM_CHART_LAYER = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar+gzip",
@@ -77,6 +76,8 @@ ChartKey = tuple  # (kind, normalised url, version or None)
 
 
 def _with_hash(base: str, key: ChartKey, length: int = HASH_LEN) -> str:
+    import hashlib  # only on a name collision: keeps it out of start-up
+
     digest = hashlib.sha256("\x00".join(k or "" for k in key).encode()).hexdigest()[:length]
     return f"{base[:MAX_NAME - length - 1].rstrip('-')}-{digest}"
 

@@ -8,12 +8,11 @@ items the function creates or changes are written by the emitter.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
 
 import yaml
 
+from ..records import dataclass, field
 from . import yamlio
 from .yamlio import Limits, YAMLInputError
 
@@ -79,7 +78,9 @@ class KubeObject:
         return v if isinstance(v, dict) else {}
 
     def annotation(self, key: str) -> str | None:
-        v = self.annotations.get(key)
+        m = self.data.get("metadata")  # the properties above, inlined: a hot path
+        a = m.get("annotations") if isinstance(m, dict) else None
+        v = a.get(key) if isinstance(a, dict) else None
         return v if isinstance(v, str) else None
 
     def is_gvk(self, api_version: str, kind: str) -> bool:
@@ -106,11 +107,14 @@ class KubeObject:
 
     # -- changes ------------------------------------------------------------
     def set_annotation(self, key: str, value: str) -> None:
+        self.set_annotations({key: value})
+
+    def set_annotations(self, values: dict) -> None:
         meta = self.data.setdefault("metadata", {})
         anns = meta.get("annotations")
         if not isinstance(anns, dict):
             anns = meta["annotations"] = {}
-        anns[key] = value
+        anns.update(values)
         self.source = None
 
     def set_path(self, path: str, index: int | None = None) -> None:
@@ -214,6 +218,8 @@ class ResourceList:
 
     @classmethod
     def _from_json(cls, text: str, limits: Limits) -> "ResourceList":
+        import json  # the JSON wire only: keeps it out of start-up
+
         def pairs(kv):
             d = {}
             for k, v in kv:
@@ -234,6 +240,22 @@ class ResourceList:
 
     @classmethod
     def _from_yaml(cls, text: str, limits: Limits) -> "ResourceList":
+        try:  # the common case, lean: values straight from parser events
+            docs, spans = yamlio.load_with_spans(text, limits)
+        except yamlio.Fallback:
+            return cls._from_nodes(text, limits)
+        rl = cls._from_documents(docs)
+        entries = spans.get("items")
+        if len(docs) == 1 and _is_wrapper(docs[0]) and entries is not None \
+                and len(entries) == len(rl.items):
+            for item, span in zip(rl.items, entries):
+                if span is not None:
+                    item.source = _verbatim(text, span[0], span[1], span[2], item.data, span[3])
+        return rl
+
+    @classmethod
+    def _from_nodes(cls, text: str, limits: Limits) -> "ResourceList":
+        """The full path: anchors, aliases, merge keys, tags, and every error."""
         nodes = yamlio.compose_all(text, limits)
         converter = yamlio._Converter(limits)
         if len(nodes) == 1 and isinstance(nodes[0], yaml.MappingNode):
@@ -272,6 +294,8 @@ class ResourceList:
     # -- writing --------------------------------------------------------------
     def to_text(self) -> str:
         if self.wire == "json":
+            import json
+
             doc = {"apiVersion": RESOURCE_LIST_API, "kind": "ResourceList",
                    "items": [it.data for it in self.items]}
             if self.results:
@@ -304,24 +328,31 @@ def _child(mapping: yaml.MappingNode, key: str):
 
 
 def _verbatim_entry(text: str, node: yaml.Node, data: dict) -> str | None:
-    """The original text of an item as an `items:` entry at column 0, or None.
+    """The original text of an item node as an `items:` entry, or None."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    start, end = node.start_mark.index, node.end_mark.index
+    body = text[start:end]
+    if ("*" in body or "&" in body) and _has_outside_alias(node):
+        return None
+    return _verbatim(text, start, end, node.start_mark.column, data, node.flow_style)
+
+
+def _verbatim(text: str, start: int, end: int, col: int, data: dict,
+              flow: bool = False) -> str | None:
+    """The mapping text[start:end] (starting at column `col`) as an entry at
+    column 0, or None.
 
     A block mapping's lines keep their absolute columns, so the entry is
     re-anchored with a dash two columns left of the content; an item indented
     deeper (`items:` written with an indented sequence) is shifted left as a
     whole. Anything but the plain case is checked by reading the entry back.
     """
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    col = node.start_mark.column
     if col < 2:
         return None
-    body = text[node.start_mark.index:node.end_mark.index].rstrip()
-    if "*" in body or "&" in body:
-        if _has_outside_alias(node):
-            return None
-    line_start = text.rfind("\n", 0, node.start_mark.index) + 1
-    prefix = text[line_start:node.start_mark.index]
+    body = text[start:end].rstrip()
+    line_start = text.rfind("\n", 0, start) + 1
+    prefix = text[line_start:start]
     # the entry's own line must hold only the dash (and spaces) before the content
     if prefix.strip(" ") not in ("-", "") or "\t" in prefix:
         return None
@@ -331,7 +362,7 @@ def _verbatim_entry(text: str, node: yaml.Node, data: dict) -> str | None:
         if body is None:
             return None
     entry = "- " + body + "\n"
-    if shift or node.flow_style:
+    if shift or flow:
         try:
             if yamlio.load(entry) != [data]:
                 return None

@@ -15,12 +15,13 @@ strings as literal blocks, keeps key order, and is deterministic.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from dataclasses import dataclass
 
 import yaml
+
+from .. import lazy
+from ..records import dataclass
 
 try:  # the C parser is much faster; the pure one is a correct fallback
     _BaseLoader = yaml.CSafeLoader
@@ -163,14 +164,41 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
-_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_IMPLICIT = _Loader.yaml_implicit_resolvers
+_MAP_TAG = _Loader.DEFAULT_MAPPING_TAG
+_SEQ_TAG = _Loader.DEFAULT_SEQUENCE_TAG
+
+
+def _resolve(self, kind, value, implicit):
+    """The tag of a node, as PyYAML's resolver decides it, without its overhead.
+
+    The C composer calls this once per node: a plain scalar whose first
+    character starts no implicit type is a string after one dict look-up.
+    """
+    if kind is yaml.ScalarNode:
+        if implicit[0]:
+            for tag, rx in _IMPLICIT.get(value[0] if value else "", ()):
+                if rx.match(value):
+                    return tag
+        return _STR_TAG
+    return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+
+_Loader.resolve = _resolve
+_SEXAGESIMAL = lazy.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_constructor = yaml.SafeLoader("")  # only for its int/float helpers
+_constructors: list = []  # a SafeLoader, only for its int/float helpers (rare values)
+
+
+def _constructor():
+    if not _constructors:
+        _constructors.append(yaml.SafeLoader(""))
+    return _constructors[0]
 
 
 def _scalar_value(node: yaml.ScalarNode):
@@ -178,16 +206,15 @@ def _scalar_value(node: yaml.ScalarNode):
     if tag == _STR_TAG:
         return value
     if tag == _INT_TAG:
+        if value.isdigit() and (value[0] != "0" or len(value) == 1):
+            return int(value)
         if _SEXAGESIMAL.match(value):
             return value
-        try:
-            return int(value)
-        except ValueError:
-            return _constructor.construct_yaml_int(node)
+        return _constructor().construct_yaml_int(node)  # signs, 0x, 0b, 0755 octal, 1_000
     if tag == _FLOAT_TAG:
         if _SEXAGESIMAL.match(value):
             return value
-        return _constructor.construct_yaml_float(node)
+        return _constructor().construct_yaml_float(node)
     if tag == _BOOL_TAG:  # YAML 1.2 booleans only; yes/no/on/off stay strings
         return {"true": True, "false": False}.get(value.lower(), value)
     if tag == _NULL_TAG:
@@ -285,6 +312,134 @@ def load(text: str, limits: Limits = DEFAULT_LIMITS):
 
 
 # --------------------------------------------------------------------------
+# fast loading: Python values straight from parser events
+# --------------------------------------------------------------------------
+
+class Fallback(Exception):
+    """The event path met what only the node path decides: anchors, aliases,
+    tags, merge keys, complex or duplicate keys, invalid YAML, a limit."""
+
+
+_NO_KEY = object()
+
+
+def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
+    """(documents, spans) of `text`, without building a node graph.
+
+    Same values as `compose_all` + `to_python` (same resolver and scalar
+    rules) at a fraction of the memory: the node graph of a large input is
+    twenty times its size. `spans` maps each key of the first document's
+    root mapping whose value is a sequence to its entries' (start, end,
+    column, flow) offsets in `text` (None for an entry that is no mapping).
+    Raises `Fallback` for anything it leaves to the node path, which then
+    gives the answer or the error.
+    """
+    if _nesting_bound(text) > limits.max_depth or _node_bound(text) > limits.max_nodes:
+        _exact_scan(text, limits)
+    get = _Loader(text).get_event
+    limit = limits.max_expanded_nodes
+    docs: list = []
+    spans: dict = {}
+    stack: list = []  # (container, pending key) of every open container's parent
+    cur = None  # the open container being filled (None: the document level)
+    key = _NO_KEY  # when `cur` is a mapping: its key waiting for a value
+    seq_spans = None  # entries of the top-level sequence being read
+    open_span = None
+    count = 0
+    result = None
+    try:
+        while True:
+            ev = get()
+            cls = ev.__class__
+            if cls is _ScalarEvent:
+                if ev.anchor is not None:
+                    raise Fallback()
+                tag, value = ev.tag, ev.value
+                if tag is None and ev.implicit[0]:
+                    if value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1):
+                        value = int(value)  # a plain decimal: what the int resolver says
+                    elif (resolvers := _IMPLICIT.get(value[0] if value else "")) is not None:
+                        for rtag, rx in resolvers:
+                            if rx.match(value):
+                                if rtag == _MERGE_TAG:
+                                    raise Fallback()
+                                value = _typed(rtag, value)
+                                break
+                elif tag is not None and tag != "!":
+                    raise Fallback()
+                if seq_spans is not None and len(stack) == 2:
+                    seq_spans.append(None)
+                count += 1
+            elif cls is _MappingStartEvent or cls is _SequenceStartEvent:
+                if ev.anchor is not None or (ev.tag is not None and ev.tag != "!"):
+                    raise Fallback()
+                depth = len(stack)
+                if depth == 2 and seq_spans is not None:
+                    if cls is _MappingStartEvent:
+                        open_span = [ev.start_mark.index, 0, ev.start_mark.column, ev.flow_style]
+                        seq_spans.append(open_span)
+                    else:
+                        seq_spans.append(None)
+                elif (depth == 1 and cls is _SequenceStartEvent and not docs
+                      and cur.__class__ is dict and isinstance(key, str)):
+                    seq_spans = spans[key] = []
+                stack.append((cur, key))
+                cur = {} if cls is _MappingStartEvent else []
+                key = _NO_KEY
+                continue
+            elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
+                value = cur
+                cur, key = stack.pop()
+                depth = len(stack)
+                if depth == 2 and open_span is not None and cls is _MappingEndEvent:
+                    open_span[1] = ev.end_mark.index
+                    open_span = None
+                elif depth == 1 and cls is _SequenceEndEvent:
+                    seq_spans = None
+                count += 1
+            elif cls is _DocumentEndEvent:
+                if result is None:
+                    raise Fallback()
+                docs.append(result)
+                result = None
+                continue
+            elif cls is _StreamEndEvent:
+                break
+            elif cls is _AliasEvent:
+                raise Fallback()
+            else:
+                continue
+            if count > limit:
+                raise Fallback()
+            # a finished value (scalar or container) goes into its parent
+            if cur is None:
+                result = value
+            elif cur.__class__ is list:
+                cur.append(value)
+            elif key is _NO_KEY:
+                if value.__class__ is dict or value.__class__ is list or value in cur:
+                    raise Fallback()  # complex or duplicate key: the node path reports it
+                key = value
+            else:
+                cur[key] = value
+                key = _NO_KEY
+    except yaml.YAMLError:
+        raise Fallback() from None
+    return docs, {k: [tuple(s) if s else None for s in v] for k, v in spans.items()}
+
+
+_ScalarEvent, _AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
+_MappingStartEvent, _MappingEndEvent = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SequenceStartEvent, _SequenceEndEvent = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_DocumentEndEvent, _StreamEndEvent = yaml.DocumentEndEvent, yaml.StreamEndEvent
+
+
+def _typed(tag: str, value: str):
+    """A plain scalar's value once its implicit tag is known."""
+    return _scalar_value(yaml.ScalarNode(tag, value))
+
+
+# --------------------------------------------------------------------------
 # writing
 # --------------------------------------------------------------------------
 
@@ -301,9 +456,13 @@ _AMBIGUOUS = re.compile(r"""^(?:
   | [0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
       (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?
 )$""", re.X)
-_PLAIN_BAD = re.compile(r": |:$| #|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
-_LITERAL_BAD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\r]")
-_DQ_EXTRA = {"\u0085": "\\N", "\u2028": "\\L", "\u2029": "\\P", "\ufeff": "\\uFEFF"}
+_PLAIN_BAD = re.compile(r": |:$| #|[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
+_LITERAL_BAD = lazy.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff\r]")
+# Characters a double-quoted scalar must escape: quote, backslash, C0 and C1
+# controls, DEL, line/paragraph separators, BOM, non-characters, surrogates.
+_DQ_SPECIAL = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]')
+_DQ_NAMED = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+             "\t": "\\t", "\u0085": "\\N", "\u2028": "\\L", "\u2029": "\\P", "\ufeff": "\\uFEFF"}
 _scalar_cache: dict[str, str] = {}
 
 
@@ -315,17 +474,15 @@ def _plain_ok(s: str) -> bool:
     return True
 
 
-_NOT_PRINTABLE = re.compile("[\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _double_quoted(s: str) -> str:
-    out = json.dumps(s, ensure_ascii=False)
-    if any(c in out for c in _DQ_EXTRA):
-        out = "".join(_DQ_EXTRA.get(c, c) for c in out)
-    if _NOT_PRINTABLE.search(out):  # YAML allows none of these unescaped
-        out = _NOT_PRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                                 else f"\\u{ord(m.group()):04x}", out)
-    return out
+    return '"' + _DQ_SPECIAL.sub(_dq_escape, s) + '"'
+
+
+def _dq_escape(m) -> str:
+    c = m.group()
+    return _DQ_NAMED.get(c) or f"\\u{ord(c):04x}"
 
 
 def quote(s: str) -> str:
@@ -388,16 +545,26 @@ def _value(v, ind: str) -> str:
 
 
 def _emit_map(d: dict, ind: str, out: list) -> None:
+    append = out.append
     for k, v in d.items():
-        key = quote(k) if isinstance(k, str) else _scalar(k)
-        if isinstance(v, dict) and v:
-            out.append(f"{ind}{key}:")
-            _emit_map(v, ind + "  ", out)
-        elif isinstance(v, list) and v:
-            out.append(f"{ind}{key}:")
-            _emit_seq(v, ind, out)
+        key = _scalar_cache.get(k) if k.__class__ is str else None
+        if key is None:
+            key = quote(k) if isinstance(k, str) else _scalar(k)
+        t = v.__class__
+        if t is str and "\n" not in v:  # the common case first
+            text = _scalar_cache.get(v)
+            append(f"{ind}{key}: {quote(v) if text is None else text}")
+        elif t is dict or t is list or isinstance(v, (dict, list)):
+            if not v:
+                append(f"{ind}{key}: {_empty(v)}")
+            elif isinstance(v, dict):
+                append(f"{ind}{key}:")
+                _emit_map(v, ind + "  ", out)
+            else:
+                append(f"{ind}{key}:")
+                _emit_seq(v, ind, out)
         else:
-            out.append(f"{ind}{key}: {_empty(v) if isinstance(v, (dict, list)) else _value(v, ind)}")
+            append(f"{ind}{key}: {_value(v, ind)}")
 
 
 def _emit_seq(seq: list, ind: str, out: list) -> None:

@@ -4,6 +4,7 @@ directories (explicit or recursive mode)."""
 
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 
@@ -64,18 +65,24 @@ def place(tree: Tree, generated: list[Generated], cluster, naming: str, director
 
 def bundle_lists(tree: Tree, bundle_dirs: set[str], mode: str) -> dict[str, list[str]]:
     """The entries of each bundle directory's kustomization.yaml (and, in
-    explicit mode, of each application directory's)."""
+    explicit mode, of each application directory's). Linear: the tree is
+    grouped once, never scanned per bundle."""
     files = tree.files_by_dir()
+    subdirs: dict[str, list[str]] = {}
+    for d in tree.dirs:
+        subdirs.setdefault(posixpath.dirname(d), []).append(d)
+    paths = tree.paths()  # sorted: the files below a directory are one slice
     lists: dict[str, list[str]] = {}
     for b_dir in sorted(bundle_dirs):
         if b_dir not in tree.dirs:
             continue
-        app_dirs = sorted(d for d in tree.dirs if posixpath.dirname(d) == b_dir)
         if mode == "recursive":
-            below = sorted(posixpath.relpath(p, b_dir) for p in tree.paths()
-                           if p.startswith(b_dir + "/"))
-            lists[b_dir] = below
+            prefix = b_dir + "/"
+            start = bisect.bisect_left(paths, prefix)
+            end = bisect.bisect_left(paths, b_dir + "0", start)  # "0" sorts right after "/"
+            lists[b_dir] = [p[len(prefix):] for p in paths[start:end]]
         else:
+            app_dirs = sorted(subdirs.get(b_dir, ()))
             lists[b_dir] = [posixpath.basename(d) for d in app_dirs if files.get(d)]
             for d in app_dirs:
                 if files.get(d):

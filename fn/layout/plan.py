@@ -7,9 +7,8 @@ first defect). The Argo CD engine uses the same plan.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..model.cluster import Application, Bundle, Cluster, Node
+from ..records import dataclass
 
 FLUX_DIR = "flux-system"
 ARGOCD_DIR = "argocd"

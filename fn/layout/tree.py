@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-from pathlib import Path
 
 from ..krm import yamlio
 
@@ -52,6 +51,8 @@ class Tree:
 
     def write(self, directory: str | os.PathLike) -> list[str]:
         """Write every file under `directory`; returns the paths written."""
+        from pathlib import Path  # directory mode only: keeps it out of the function's start-up
+
         base = Path(directory)
         for path in self.paths():
             target = base / path

@@ -6,14 +6,14 @@ rules run, so one run reports every problem.
 
 from __future__ import annotations
 
-import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
+from .. import lazy
 from .cluster import Application, Bundle, Cluster, Node, Warning_
 from .schema import Problem
 
 CONTROL_DIRS = {"flux": "flux-system", "argocd": "argocd"}  # = layout.plan FLUX_DIR, ARGOCD_DIR
-EXACT_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?")
+EXACT_VERSION = lazy.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?")
 HELM_RELEASE_MAX = 53
 
 
@@ -385,6 +385,7 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _seconds(duration: str) -> float:
     units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    import re  # only for the helm timeout check
     return sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)(ms|s|m|h)", duration))
 
 

@@ -6,9 +6,9 @@ field path (`spec.nodes[0].bundles[2]`), so later checks can point at it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator
+from collections.abc import Iterator
 
+from ..records import dataclass, field
 from . import config as cfg
 from .schema import Problem
 

@@ -7,10 +7,10 @@ It exists instead of pydantic because start-up time is paid on every
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+
+from .. import lazy
+from ..records import dataclass
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,12 @@ def join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _type_name(v: Any) -> str:
+def _close_matches(word: str, choices) -> list[str]:
+    import difflib  # only on an error: keeps it out of start-up
+    return difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+
+
+def _type_name(v: object) -> str:
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -49,7 +54,7 @@ def _type_name(v: Any) -> str:
 class Type:
     doc: str = ""
 
-    def validate(self, value: Any, path: str, errors: list[Problem]) -> Any:
+    def validate(self, value: object, path: str, errors: list[Problem]) -> object:
         raise NotImplementedError
 
     def json_schema(self) -> dict:
@@ -67,7 +72,7 @@ class Str(Type):
                  min_len: int = 0, check: Callable[[str], str | None] | None = None,
                  schema_pattern: str | None = None):
         self.doc = doc
-        self.pattern = re.compile(pattern) if pattern else None
+        self.pattern = lazy.compile(pattern) if pattern else None
         self.schema_pattern = schema_pattern or pattern
         self.hint = hint
         self.enum = enum
@@ -89,7 +94,7 @@ class Str(Type):
                                             + (f": {self.hint}" if self.hint else "")))
             return value
         if self.enum is not None and value not in self.enum:
-            close = difflib.get_close_matches(value, self.enum, n=1)
+            close = _close_matches(value, self.enum)
             tip = f"; did you mean {close[0]!r}?" if close else ""
             errors.append(Problem(path, f"{value!r} is not one of {', '.join(self.enum)}{tip}"))
             return value
@@ -276,7 +281,7 @@ FILL = object()  # default of an object field: the object with all its own defau
 class Field:
     type: Type
     required: bool = False
-    default: Any = None  # a value, FILL, or None (absent); lists default to []
+    default: object = None  # a value, FILL, or None (absent); lists default to []
 
     def default_value(self):
         if self.default is FILL:
@@ -321,7 +326,7 @@ class Obj(Type):
         for k, v in value.items():
             f = self.fields.get(k) if isinstance(k, str) else None
             if f is None:
-                close = difflib.get_close_matches(str(k), list(self.fields), n=1, cutoff=0.6)
+                close = _close_matches(str(k), list(self.fields))
                 tip = f"; did you mean {close[0]!r}?" if close else \
                     f"; known fields: {', '.join(self.fields)}"
                 errors.append(Problem(join(path, str(k)), f"unknown field {str(k)!r}{tip}"))
