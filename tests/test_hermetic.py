@@ -19,6 +19,8 @@ import subprocess
 import sys
 import textwrap
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -206,8 +208,23 @@ def test_runs_as_nobody_offline_on_a_read_only_root(name):
     _sandbox_available()
     data = INPUTS[name].encode()
     env = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/nonexistent"}
-    proc = subprocess.run(["unshare", "-m", "-n", "sh", "-c", SANDBOX, sys.executable],
-                          input=data, capture_output=True, timeout=60, cwd="/", env=env)
+    # nobody may not be able to read the checkout (a clone in a 0700 directory):
+    # give it a world-readable copy of the package and PyYAML, as the image has
+    import tempfile
+
+    site = Path(tempfile.mkdtemp(prefix="kure-fn-nobody-", dir="/tmp"))
+    try:
+        site.chmod(0o755)
+        skip = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(REPO / "fn", site / "fn", ignore=skip)
+        shutil.copytree(Path(yaml.__file__).parent, site / "yaml", ignore=skip)
+        for p in site.rglob("*"):
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        proc = subprocess.run(["unshare", "-m", "-n", "sh", "-c", SANDBOX, sys.executable],
+                              input=data, capture_output=True, timeout=60, cwd="/",
+                              env={**env, "PYTHONPATH": str(site)})
+    finally:
+        shutil.rmtree(site, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr.decode()
     ordinary = subprocess.run([sys.executable, "-m", "fn"], input=data, capture_output=True,
                               timeout=60, cwd=REPO, env=env)

@@ -142,7 +142,7 @@ def dense(n: int) -> bytes:
 
 
 def test_too_many_nodes_are_refused_before_building_them():
-    refused(dense(3_000_000), "more than 1000000 YAML nodes (set KURE_FN_MAX_NODES")
+    refused(dense(5_000_000), "more than 4000000 YAML nodes (set KURE_FN_MAX_NODES")
 
 
 def test_the_node_limit_is_configurable():

@@ -147,10 +147,15 @@ def test_values_and_spans_of_a_package():
         assert not flow and yamlio.load(" " * column + text[start:end]) == item
 
 
-def test_expansion_limit_is_left_to_the_node_path():
+def test_node_limit_is_counted_while_reading():
+    """The lean reader counts nodes as it builds them, so memory stays bounded
+    without a pre-scan; the node path (anchors, aliases) gets a quarter."""
     text = HEAD + "items:\n" + "".join(f"- {{a: {i}}}\n" for i in range(50))
-    limits = yamlio.Limits(max_expanded_nodes=60)
-    with pytest.raises(yamlio.Fallback):
+    limits = yamlio.Limits(max_nodes=60)
+    with pytest.raises(yamlio.YAMLInputError, match="more than 60 YAML nodes"):
         yamlio.load_with_spans(text, limits)
-    with pytest.raises(yamlio.YAMLInputError, match="expands to more than"):
+    with pytest.raises(yamlio.YAMLInputError, match="more than 60 YAML nodes"):
         ResourceList.parse(text.encode(), limits)
+    anchored = HEAD + "items:\n- &x {a: 1}\n" + "".join(f"- {{a: {i}}}\n" for i in range(10))
+    with pytest.raises(yamlio.YAMLInputError, match="more than 15 YAML nodes"):
+        ResourceList.parse(anchored.encode(), yamlio.Limits(max_nodes=60))

@@ -35,8 +35,16 @@ class Limits:
 
     max_bytes: int = 64 * 1024 * 1024
     max_depth: int = 200
-    max_nodes: int = 1_000_000  # parsed nodes: what bounds memory (~0.5 KB each)
+    # Parsed nodes: what bounds memory. The lean reader (parser events straight
+    # to values) needs ~150 bytes a node; inputs it leaves to the full node
+    # graph (anchors, aliases, merge keys, tags) need ~0.5 KB a node, so they
+    # get a quarter of this limit.
+    max_nodes: int = 4_000_000
     max_expanded_nodes: int = 5_000_000
+
+    @property
+    def max_graph_nodes(self) -> int:
+        return max(1, self.max_nodes // 4)
 
 
 DEFAULT_LIMITS = Limits()
@@ -112,7 +120,7 @@ def _node_bound(text: str) -> int:
     return 2 * sum(text.count(c) for c in _NODE_MARKS) + 2
 
 
-def _exact_scan(text: str, limits: Limits) -> None:
+def _exact_scan(text: str, limits: Limits, max_nodes: int) -> None:
     """Walk parser events (iterative in libyaml) and fail past the depth or
     node limit, before anything is built from them."""
     depth = nodes = 0
@@ -129,9 +137,9 @@ def _exact_scan(text: str, limits: Limits) -> None:
             elif not isinstance(event, yaml.ScalarEvent):
                 continue
             nodes += 1
-            if nodes > limits.max_nodes:
+            if nodes > max_nodes:
                 raise YAMLInputError(
-                    f"input has more than {limits.max_nodes} YAML nodes (set KURE_FN_MAX_NODES "
+                    f"input has more than {max_nodes} YAML nodes (set KURE_FN_MAX_NODES "
                     "to raise the limit, or split the package)", event.start_mark.line + 1)
     except yaml.YAMLError as e:
         raise _yaml_error(e, text) from None
@@ -290,8 +298,8 @@ class _Converter:
 
 def compose_all(text: str, limits: Limits = DEFAULT_LIMITS) -> list[yaml.Node]:
     """Parse every document of `text` into nodes (with marks), within limits."""
-    if _nesting_bound(text) > limits.max_depth or _node_bound(text) > limits.max_nodes:
-        _exact_scan(text, limits)
+    if _nesting_bound(text) > limits.max_depth or _node_bound(text) > limits.max_graph_nodes:
+        _exact_scan(text, limits, limits.max_graph_nodes)
     try:
         return [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
     except yaml.YAMLError as e:
@@ -334,10 +342,10 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
     Raises `Fallback` for anything it leaves to the node path, which then
     gives the answer or the error.
     """
-    if _nesting_bound(text) > limits.max_depth or _node_bound(text) > limits.max_nodes:
-        _exact_scan(text, limits)
+    if _nesting_bound(text) > limits.max_depth:
+        _exact_scan(text, limits, limits.max_nodes)
     get = _Loader(text).get_event
-    limit = limits.max_expanded_nodes
+    limit = limits.max_nodes  # counted while building: memory stays bounded without a pre-scan
     docs: list = []
     spans: dict = {}
     stack: list = []  # (container, pending key) of every open container's parent
@@ -410,7 +418,9 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
             else:
                 continue
             if count > limit:
-                raise Fallback()
+                raise YAMLInputError(
+                    f"input has more than {limit} YAML nodes (set KURE_FN_MAX_NODES to raise "
+                    "the limit, or split the package)", ev.start_mark.line + 1)
             # a finished value (scalar or container) goes into its parent
             if cur is None:
                 result = value
