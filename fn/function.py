@@ -47,6 +47,9 @@ class Outcome:
     def warning(self, message: str, *, ref=None, path=None, file=None) -> None:
         self.results.append(Result(message, "warning", ref, path, file))
 
+    def has_errors(self) -> bool:
+        return any(r.severity == "error" for r in self.results)
+
 
 def is_cluster_config(obj: dict | None) -> bool:
     return isinstance(obj, dict) and obj.get("apiVersion") == cfg.API_VERSION \
@@ -109,21 +112,48 @@ def _ref_of(doc: dict) -> dict:
 
 def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList:
     """Run the function on `rl` (in place) and return it with results.
-    `engine_factory(cluster)` gives each cluster's engine (by `spec.gitops`)."""
+    `engine_factory(cluster)` gives each cluster's engine (by `spec.gitops`).
+
+    Phases: read the configs, drop the items this run regenerates, render each
+    cluster's tree, refuse to overwrite files kure-fn does not own, then place.
+    Any error stops before the items change."""
     out = Outcome()
     near_misses(rl, out)
     configs = find_configs(rl)
-    if out.results:
-        rl.results.extend(out.results)
-        return rl
-    if not configs:
+    if not out.results and not configs:
         fc = rl.function_config or {}
         what = f"{fc.get('apiVersion', '?')} {fc.get('kind', '?')}" if fc else "none"
         out.error(f"no {cfg.API_VERSION} {cfg.KIND} found: put one in the package or pass it as "
                   f"the function config (function config given: {what})")
-        rl.results.extend(out.results)
-        return rl
+    if out.results:
+        return _done(rl, out)
+    clusters = _build_clusters(configs, out)
+    if out.has_errors():
+        return _done(rl, out)
 
+    config_items = {id(s.item) for _, s in clusters if s.item is not None}
+    kept = _drop_owned(rl.items, {c.name for c, _ in clusters}, config_items, out)
+    render = _render(clusters, kept, config_items, engine_factory, out)
+    _check_overwrites(kept, render, out)
+    if out.has_errors():
+        return _done(rl, out)
+
+    for it, path, index in render.placements:
+        it.set_path(path, index)
+    rl.items = kept + render.generated
+    summary = ", ".join(f"{c.name}: {render.counts.get(c.name, 0)} items" for c, _ in clusters)
+    tools = " and ".join(sorted({TOOL_NAMES[c.gitops] for c, _ in clusters}))
+    out.results.append(Result(f"generated the {tools} tree ({summary})", "info"))
+    return _done(rl, out)
+
+
+def _done(rl: ResourceList, out: Outcome) -> ResourceList:
+    rl.results.extend(out.results)
+    return rl
+
+
+def _build_clusters(configs: list[ConfigSource], out: Outcome) -> list[tuple[Cluster, ConfigSource]]:
+    """Every valid cluster; problems (names shared, trees nesting) go to `out`."""
     clusters: list[tuple[Cluster, ConfigSource]] = []
     names: dict[str, ConfigSource] = {}
     for src in configs:
@@ -145,41 +175,49 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
         clusters.append((cluster, src))
         for w in cluster.warnings:
             out.warning(w.message, ref=ref, path=w.path, file=src.file)
-    plans = [TreePlan.for_cluster(c) for c, _ in clusters]
-    for a, b in overlapping(plans):
+    for a, b in overlapping([TreePlan.for_cluster(c) for c, _ in clusters]):
         src = names[b.cluster_name]
         out.error(f"the tree of cluster {b.cluster_name!r} ({b.cluster_dir}/) and the tree of "
                   f"cluster {a.cluster_name!r} ({a.cluster_dir}/) nest inside each other; "
                   "clusters must never share files — give one of them another spec.layout.root",
                   ref=_ref_of(src.doc), path="spec.layout.root", file=src.file)
-    if out.results and any(r.severity == "error" for r in out.results):
-        rl.results.extend(out.results)
-        return rl
+    return clusters
 
-    rendered = {c.name for c, _ in clusters}
-    config_items = {id(s.item) for _, s in clusters if s.item is not None}
-    kept: list[KubeObject] = []
-    for it in rl.items:
-        owner = it.annotation(OWNER)
-        if owner is None or id(it) in config_items:
-            kept.append(it)
-        elif owner not in rendered:
-            kept.append(it)
+
+def _drop_owned(items: list[KubeObject], rendered: set[str], config_items: set[int],
+                out: Outcome) -> list[KubeObject]:
+    """The input items minus those generated for a cluster of this run (they
+    are regenerated); items of clusters not in this run stay, with a warning."""
+    kept = [it for it in items
+            if id(it) in config_items or it.annotation(OWNER) is None
+            or it.annotation(OWNER) not in rendered]
     foreign = sorted({it.annotation(OWNER) for it in kept
                       if it.annotation(OWNER) and id(it) not in config_items} - rendered)
     for name in foreign:
         out.warning(f"items generated for cluster {name!r} were left untouched: its Cluster "
                     "config is not in this run")
+    return kept
 
-    existing = {it.path for it in kept if it.path}
-    bootstrap_files = {posixpath.join(p.flux_dir, GOTK_COMPONENTS) for p in plans}
+
+@dataclass
+class Rendered:
+    """What the clusters' trees add: new items, and input items to move."""
+
+    generated: list[KubeObject] = field(default_factory=list)
+    placements: list[tuple[KubeObject, str, int]] = field(default_factory=list)
+    writer: dict[str, tuple[Cluster, ConfigSource]] = field(default_factory=dict)  # path -> cluster
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_factory,
+            out: Outcome) -> Rendered:
+    existing = frozenset(it.path for it in kept if it.path)
+    bootstrap_files = {posixpath.join(TreePlan.for_cluster(c).flux_dir, GOTK_COMPONENTS)
+                       for c, _ in clusters}
     candidates = [it for it in kept
                   if _selectable(it, config_items) and it.path not in bootstrap_files]
-    generated_items: list[KubeObject] = []
-    counts: dict[str, int] = {}
-    placements: list[tuple[KubeObject, str, int, bool]] = []
+    result = Rendered()
     selected_by: dict[int, tuple[str, str]] = {}  # item -> (cluster, application path)
-    writer: dict[str, tuple[Cluster, ConfigSource]] = {}  # path -> the cluster writing it
     for cluster, src in clusters:
         ref = cluster.ref()
         selections, problems, warnings = select_resources(cluster, candidates)
@@ -197,44 +235,36 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
                               file=src.file)
         extra = [Generated(it.data, "selected", app) for app, its in selections for it in its]
         by_data = {id(it.data): it for _, its in selections for it in its}
-        engine = engine_factory(cluster)
-        tree = engine.create_layout_with_resources(cluster, extra=extra,
-                                                   existing=frozenset(existing))
+        tree = engine_factory(cluster).create_layout_with_resources(cluster, extra=extra,
+                                                                    existing=existing)
         for path, index, obj, owned, shared in tree.entries():
-            writer.setdefault(path, (cluster, src))
+            result.writer.setdefault(path, (cluster, src))
             if owned:
                 item = KubeObject(obj)
                 item.set_path(path, index if shared else None)
-                generated_items.append(item)
-                counts[cluster.name] = counts.get(cluster.name, 0) + 1
+                result.generated.append(item)
+                result.counts[cluster.name] = result.counts.get(cluster.name, 0) + 1
             else:
-                placements.append((by_data[id(obj)], path, index, shared))
+                result.placements.append((by_data[id(obj)], path, index))
+    return result
 
-    moved = {id(it) for it, _, _, _ in placements}
+
+def _check_overwrites(kept: list[KubeObject], render: Rendered, out: Outcome) -> None:
+    """A file kure-fn writes must not hold an item it does not own or move."""
+    moved = {id(it) for it, _, _ in render.placements}
     held: dict[str, KubeObject] = {}  # files that keep items kure-fn does not place
     for it in kept:
         if it.path and id(it) not in moved:
             held.setdefault(it.path, it)
-    for path in sorted({i.path for i in generated_items} | {p for _, p, _, _ in placements}):
+    written = {i.path for i in render.generated} | {p for _, p, _ in render.placements}
+    for path in sorted(written):
         clash = held.get(path)
         if clash is not None:
-            cluster, src = writer[path]
+            cluster, src = render.writer[path]
             out.error(f"{path} would be overwritten: it holds {clash.kind} {clash.name!r}, "
                       "which kure-fn did not generate; move or delete that file, or change "
                       "spec.layout.root", ref=cluster.ref(), path="spec.layout.root",
                       file=src.file)
-    if any(r.severity == "error" for r in out.results):
-        rl.results.extend(out.results)
-        return rl
-
-    for it, path, index, _ in placements:
-        it.set_path(path, index)
-    rl.items = kept + generated_items
-    summary = ", ".join(f"{c.name}: {counts.get(c.name, 0)} items" for c, _ in clusters)
-    tools = " and ".join(sorted({TOOL_NAMES[c.gitops] for c, _ in clusters}))
-    out.results.append(Result(f"generated the {tools} tree ({summary})", "info"))
-    rl.results.extend(out.results)
-    return rl
 
 
 def _selectable(it: KubeObject, config_items: set[int]) -> bool:
