@@ -11,10 +11,8 @@ Rules (krm-protocol.md, output.md):
 
 from __future__ import annotations
 
-import posixpath
-
 from .engine import OWNER, Generated, engine_for_cluster
-from .flux.bootstrap import GOTK_COMPONENTS
+from .flux.bootstrap import gotk_components_path
 from .krm.resourcelist import (FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Result)
 from .layout.plan import TreePlan, overlapping
 from .model import config as cfg
@@ -71,8 +69,7 @@ def near_misses(rl: ResourceList, out: Outcome) -> None:
     group = cfg.API_VERSION.split("/")[0]
     objs = [(it.data, it) for it in rl.items]
     fc = KubeObject(rl.function_config) if isinstance(rl.function_config, dict) else None
-    if fc is not None and not any(it.is_gvk(fc.api_version, fc.kind) and it.name == fc.name
-                                  for it in rl.items):  # kpt render: the config is an item too
+    if fc is not None and _twin(rl.items, fc) is None:  # kpt render: the config is an item too
         objs.append((fc.data, None))
     for doc, item in objs:
         if is_cluster_config(doc):
@@ -212,8 +209,7 @@ class Rendered:
 def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_factory,
             out: Outcome) -> Rendered:
     existing = frozenset(it.path for it in kept if it.path)
-    bootstrap_files = {posixpath.join(TreePlan.for_cluster(c).flux_dir, GOTK_COMPONENTS)
-                       for c, _ in clusters}
+    bootstrap_files = {gotk_components_path(TreePlan.for_cluster(c)) for c, _ in clusters}
     candidates = [it for it in kept
                   if _selectable(it, config_items) and it.path not in bootstrap_files]
     result = Rendered()

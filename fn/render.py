@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .function import is_cluster_config
 from .krm import yamlio
-from .flux.bootstrap import GOTK_COMPONENTS
+from .flux.bootstrap import gotk_components_path
 from .layout.plan import TreePlan, overlapping
 from .model.cluster import Cluster, ConfigError, build
 from .readme import cluster_readme
@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
         for w in cluster.warnings:
             sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
         cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
-        components = f"{TreePlan.for_cluster(cluster).flux_dir}/{GOTK_COMPONENTS}"
+        components = gotk_components_path(TreePlan.for_cluster(cluster))
         existing = frozenset([components]) if (out / components).is_file() else frozenset()
         files = rendered_files(cluster, existing=existing)
         removed, kept = prune(out, cluster_dir, files)

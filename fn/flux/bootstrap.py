@@ -21,6 +21,11 @@ GOTK_SYNC = "gotk-sync.yaml"
 GOTK_COMPONENTS = "gotk-components.yaml"
 
 
+def gotk_components_path(plan: TreePlan) -> str:
+    """Where `flux install --export` output is kept: listed when present, never generated."""
+    return f"{plan.flux_dir}/{GOTK_COMPONENTS}"
+
+
 class BootstrapGenerator:
     def supported_modes(self) -> list[str]:
         return list(MODES)

@@ -8,14 +8,12 @@ directory is reached only through its own Flux Kustomization.
 
 from __future__ import annotations
 
-import posixpath
-
 from ..engine import Generated
 from ..layout.kustomize import EMIT_ROLES, add_kustomizations, bundle_lists, place
 from ..layout.plan import TreePlan
 from ..layout.tree import Tree
 from ..model.cluster import Cluster
-from .bootstrap import GOTK_COMPONENTS, GOTK_SYNC
+from .bootstrap import GOTK_COMPONENTS, GOTK_SYNC, gotk_components_path
 
 
 class LayoutIntegrator:
@@ -61,8 +59,7 @@ class LayoutIntegrator:
 
         flux_dir = plan.flux_dir
         flux_files = set(files.get(flux_dir, ()))
-        gotk = posixpath.join(flux_dir, GOTK_COMPONENTS)
-        if GOTK_SYNC in flux_files and gotk in existing:
+        if GOTK_SYNC in flux_files and gotk_components_path(plan) in existing:
             flux_files.add(GOTK_COMPONENTS)
         if flux_files:
             lists[flux_dir] = sorted(flux_files)
