@@ -9,7 +9,7 @@ ARG BASE=docker.io/library/python:3.11-slim-bookworm
 FROM ${BASE} AS build
 COPY . /src/
 RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-compile /src \
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check --no-compile -c /src/constraints.txt /src \
  && /opt/venv/bin/pip uninstall --yes --disable-pip-version-check pip setuptools \
  && python3 -m compileall -q /opt/venv
 

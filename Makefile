@@ -4,11 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXAMPLE ?= examples/platform
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench lock clean
 
-$(BIN)/kure-fn: pyproject.toml
+# The tests run against the exact versions of constraints.txt (make lock refreshes it).
+$(BIN)/kure-fn: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
 ## demo: install, render the bundled platform example to ./out and show the tree
@@ -24,6 +25,15 @@ test: $(BIN)/kure-fn
 ## bench: run the benchmark (see bench/README.md); BENCH_ARGS=--quick for a short run
 bench: $(BIN)/kure-fn
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## lock: refresh constraints.txt to today's releases (then run make test)
+lock:
+	rm -rf $(VENV).lock
+	$(PYTHON) -m venv $(VENV).lock
+	$(VENV).lock/bin/pip install --quiet --disable-pip-version-check '.[test]'
+	{ sed -n '1,2p' constraints.txt; $(VENV).lock/bin/pip freeze --exclude-editable | grep -v '^kure-fn'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(VENV).lock
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

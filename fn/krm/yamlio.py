@@ -142,6 +142,13 @@ def _exact_scan(text: str, limits: Limits, max_nodes: int) -> None:
                     f"input has more than {max_nodes} YAML nodes (set KURE_FN_MAX_NODES "
                     "to raise the limit, or split the package)", event.start_mark.line + 1)
     except yaml.YAMLError as e:
+        if "maximum nesting depth" in str(getattr(e, "problem", "")):
+            # libyaml (PyYAML >= 6.0.4) stops deep flow nesting itself while it
+            # scans ahead, before the event of level `max_depth` reaches us; its
+            # own bound is far above ours, so the verdict is the same
+            mark = getattr(e, "problem_mark", None)
+            raise YAMLInputError(f"document nests deeper than {limits.max_depth} levels",
+                                 mark.line + 1 if mark is not None else None) from None
         raise _yaml_error(e, text) from None
 
 
