@@ -19,14 +19,14 @@ __all__ = ["load_cluster", "engine_for", "ConfigError", "__version__"]
 def load_cluster(source, *, file: str | None = None):
     """A validated Cluster model from a dict or YAML text (same rules as the function)."""
     from .krm import yamlio
-    from .model.cluster import build
+    from .registry import build_cluster
 
     doc = yamlio.load(source) if isinstance(source, str) else source
-    return build(doc, file)
+    return build_cluster(doc, file)
 
 
 def engine_for(name: str):
-    from .engine import engine_for as _engine_for
+    from .registry import engine_for as _engine_for
     return _engine_for(name)
 
 

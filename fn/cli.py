@@ -65,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     # cyclic collector would rescan them over and over (3x slower parsing)
     # and has nothing to free before the process exits.
     gc.disable()
+    from .lazy import import_yaml
+    import_yaml()  # the process entry point only: library use gets plain PyYAML (fn/lazy.py)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if not args:
@@ -88,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(markdown())
             return 0
         if len(args) == 1 and os.path.isfile(args[0]):
-            return run_legacy_plugin(args[0])
+            from .function import process
+            from .krm.run import run_legacy_plugin
+            return run_legacy_plugin(process, args[0], limits=limits())
         sys.stderr.write(f"kure-fn: unknown arguments {' '.join(args)!r}; see kure-fn --help\n")
         return 2
     except KeyboardInterrupt:  # pragma: no cover
@@ -97,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _limits():
+def limits():
     """Input limits; KURE_FN_MAX_INPUT_BYTES and KURE_FN_MAX_NODES raise them."""
     from .krm.yamlio import Limits
     settings = {}
@@ -108,88 +112,8 @@ def _limits():
     return Limits(**settings)
 
 
-def _read_stdin(limits) -> bytes:
-    return sys.stdin.buffer.read(limits.max_bytes + 1)
-
-
 def run_function(data: bytes | None = None, out=None) -> int:
-    """The KRM function over stdin/stdout; returns the exit code."""
-    from .krm.resourcelist import ResourceList, Result
-    from .krm.yamlio import YAMLInputError
-
-    limits = _limits()
-    out = out or sys.stdout
-    try:
-        if data is None:
-            data = _read_stdin(limits)
-        try:
-            rl = ResourceList.parse(data, limits)
-        except YAMLInputError as e:
-            rl = ResourceList(results=[Result(f"cannot read the input ResourceList: {e}", "error",
-                                              file={"path": "<stdin>", "index": 0} if e.line is None
-                                              else {"path": f"<stdin>:{e.line}", "index": 0})])
-            return _finish(rl, out)
-        return _finish(_process_safely(rl), out)
-    except MemoryError:
-        # whatever was built is garbage now; answer with the smallest valid list
-        rl = data = None
-        out.write(ResourceList(results=[Result(
-            "cannot read the input ResourceList: out of memory; lower KURE_FN_MAX_NODES or "
-            "KURE_FN_MAX_INPUT_BYTES, or give the function more memory", "error")]).to_text())
-        out.flush()
-        sys.stderr.write("kure-fn: [error] out of memory\n")
-        return 1
-
-
-def _process_safely(rl):
+    """The KRM function over stdin/stdout (or `data` / `out`); the exit code."""
     from .function import process
-    from .krm.resourcelist import Result
-
-    snapshot = list(rl.items)
-    try:
-        return process(rl)
-    except RecursionError:
-        rl.items = snapshot
-        rl.results.append(Result("the config nests too deeply to process", "error"))
-    except Exception as e:  # never a traceback, never a lost item
-        rl.items = snapshot
-        rl.results.append(Result(f"internal error: {type(e).__name__}: {e}; please report this "
-                                 "with the input that caused it", "error"))
-        if os.environ.get("KURE_FN_DEBUG"):
-            import traceback
-            traceback.print_exc()
-    return rl
-
-
-def _finish(rl, out) -> int:
-    out.write(rl.to_text())
-    out.flush()
-    for r in rl.results:
-        if r.severity in ("error", "warning"):
-            sys.stderr.write(f"kure-fn: {r}\n")
-    return 1 if rl.has_errors() else 0
-
-
-def run_legacy_plugin(config_path: str) -> int:
-    """kustomize's legacy exec plugin: config file in argv[1], a plain stream
-    (transformer) or nothing (generator) on stdin, items out on stdout."""
-    from .krm import yamlio
-    from .krm.resourcelist import ResourceList, Result
-
-    limits = _limits()
-    try:
-        with open(config_path, "rb") as f:
-            config = yamlio.load(yamlio.decode(f.read(limits.max_bytes + 1), limits), limits)
-        data = b"" if sys.stdin is None or sys.stdin.isatty() else _read_stdin(limits)
-        if data.strip():
-            rl = ResourceList.parse(data, limits)
-        else:
-            rl = ResourceList()
-    except (OSError, yamlio.YAMLInputError) as e:
-        rl = ResourceList(results=[Result(f"cannot read the plugin input: {e}", "error")])
-        return _finish(rl, sys.stdout)
-    if not isinstance(config, dict):
-        rl.results.append(Result(f"{config_path}: expected a Cluster config", "error"))
-        return _finish(rl, sys.stdout)
-    rl.function_config = config
-    return _finish(_process_safely(rl), sys.stdout)
+    from .krm.run import as_main
+    return as_main(process, limits=limits(), data=data, out=out)

@@ -1,4 +1,5 @@
-"""What every GitOps engine shares: generated objects and the engine registry."""
+"""What every GitOps engine shares: generated objects, the ownership
+annotation, and the three-part engine. The registry is `fn.registry`."""
 
 from __future__ import annotations
 
@@ -32,9 +33,6 @@ def canonical(value, keep: frozenset = frozenset()):
     if isinstance(value, list):
         return [canonical(v, keep) for v in value]
     return value
-
-
-ENGINES = ("flux", "argocd")
 
 
 class BundleGenerator:
@@ -96,18 +94,13 @@ class WorkflowEngine:
         """The planned Tree with every object placed and every kustomization.yaml."""
         return self.layout.integrate(cluster, self.generated(cluster, extra), existing=existing)
 
+    # -- what the shell asks of an engine -------------------------------------
+    def validate(self, cluster) -> list:
+        """The engine's own rules over a cluster the model accepted: a list of
+        `Problem`s (errors and warnings) with config field paths."""
+        return []
 
-def engine_for(name: str):
-    """The engine for a GitOps tool by name ("flux" or "argocd")."""
-    if name in ("flux", "fluxcd"):
-        from .flux import Engine
-        return Engine()
-    if name == "argocd":
-        from .argocd import Engine
-        return Engine()
-    raise ValueError(f"unknown GitOps engine {name!r}; known: {', '.join(ENGINES)}")
-
-
-def engine_for_cluster(cluster):
-    """The engine a cluster config chooses (`spec.gitops`)."""
-    return engine_for(cluster.gitops)
+    def listed_if_present(self, cluster) -> frozenset[str]:
+        """Files the tree lists when they exist in the repository but never
+        generates (and never takes as `resources`), e.g. gotk-components.yaml."""
+        return frozenset()

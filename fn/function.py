@@ -11,13 +11,14 @@ Rules (krm-protocol.md, output.md):
 
 from __future__ import annotations
 
-from .engine import OWNER, Generated, engine_for_cluster
-from .flux.bootstrap import gotk_components_path
-from .krm.resourcelist import (FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Result)
-from .layout.plan import TreePlan, overlapping
+from .engine import OWNER, Generated
+from .fleet import fleet_problems
+from .krm.resourcelist import FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Results
 from .model import config as cfg
-from .model.cluster import Cluster, ConfigError, build
+from .model.cluster import Cluster, ConfigError
+from .model.config import is_cluster_config
 from .records import dataclass, field
+from .registry import build_cluster, engine_for_cluster
 from .selectors import select_resources
 
 TOOL_NAMES = {"flux": "Flux", "argocd": "Argo CD"}
@@ -35,25 +36,6 @@ class ConfigSource:
         return self.item.file_ref() if self.item is not None else None
 
 
-@dataclass
-class Outcome:
-    results: list[Result] = field(default_factory=list)
-
-    def error(self, message: str, *, ref=None, path=None, file=None) -> None:
-        self.results.append(Result(message, "error", ref, path, file))
-
-    def warning(self, message: str, *, ref=None, path=None, file=None) -> None:
-        self.results.append(Result(message, "warning", ref, path, file))
-
-    def has_errors(self) -> bool:
-        return any(r.severity == "error" for r in self.results)
-
-
-def is_cluster_config(obj: dict | None) -> bool:
-    return isinstance(obj, dict) and obj.get("apiVersion") == cfg.API_VERSION \
-        and obj.get("kind") == cfg.KIND
-
-
 def find_configs(rl: ResourceList) -> list[ConfigSource]:
     """The functionConfig when it is a Cluster, else every Cluster item."""
     fc = rl.function_config
@@ -63,7 +45,7 @@ def find_configs(rl: ResourceList) -> list[ConfigSource]:
     return [ConfigSource(it.data, it) for it in rl.items if is_cluster_config(it.data)]
 
 
-def near_misses(rl: ResourceList, out: Outcome) -> None:
+def near_misses(rl: ResourceList, out: Results) -> None:
     """Objects meant as a Cluster config but misspelt (apiVersion or kind) are
     errors, never silently skipped: skipping one would prune its tree."""
     group = cfg.API_VERSION.split("/")[0]
@@ -114,15 +96,15 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     Phases: read the configs, drop the items this run regenerates, render each
     cluster's tree, refuse to overwrite files kure-fn does not own, then place.
     Any error stops before the items change."""
-    out = Outcome()
+    out = Results()  # this run's results (the input may carry others)
     near_misses(rl, out)
     configs = find_configs(rl)
-    if not out.results and not configs:
+    if not out and not configs:
         fc = rl.function_config or {}
         what = f"{fc.get('apiVersion', '?')} {fc.get('kind', '?')}" if fc else "none"
         out.error(f"no {cfg.API_VERSION} {cfg.KIND} found: put one in the package or pass it as "
                   f"the function config (function config given: {what})")
-    if out.results:
+    if out:
         return _done(rl, out)
     clusters = _build_clusters(configs, out)
     if out.has_errors():
@@ -140,49 +122,38 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     rl.items = kept + render.generated
     summary = ", ".join(f"{c.name}: {render.counts.get(c.name, 0)} items" for c, _ in clusters)
     tools = " and ".join(sorted({TOOL_NAMES[c.gitops] for c, _ in clusters}))
-    out.results.append(Result(f"generated the {tools} tree ({summary})", "info"))
+    out.info(f"generated the {tools} tree ({summary})")
     return _done(rl, out)
 
 
-def _done(rl: ResourceList, out: Outcome) -> ResourceList:
-    rl.results.extend(out.results)
+def _done(rl: ResourceList, out: Results) -> ResourceList:
+    rl.results.extend(out)
     return rl
 
 
-def _build_clusters(configs: list[ConfigSource], out: Outcome) -> list[tuple[Cluster, ConfigSource]]:
+def _build_clusters(configs: list[ConfigSource], out: Results) -> list[tuple[Cluster, ConfigSource]]:
     """Every valid cluster; problems (names shared, trees nesting) go to `out`."""
     clusters: list[tuple[Cluster, ConfigSource]] = []
-    names: dict[str, ConfigSource] = {}
     for src in configs:
         ref = _ref_of(src.doc)
         try:
-            cluster = build(src.doc, src.file["path"] if src.file else None)
+            cluster = build_cluster(src.doc, src.file["path"] if src.file else None)
         except ConfigError as e:
             for p in e.problems:
                 out.error(p.message, ref=ref, path=p.path or None, file=src.file)
             continue
-        if cluster.name in names:
-            other = names[cluster.name].file
-            out.error(f"two Cluster configs are named {cluster.name!r}"
-                      + (f" (the other is in {other['path']})" if other else "")
-                      + "; each cluster needs its own name", ref=ref, path="metadata.name",
-                      file=src.file)
-            continue
-        names[cluster.name] = src
         clusters.append((cluster, src))
         for w in cluster.warnings:
             out.warning(w.message, ref=ref, path=w.path, file=src.file)
-    for a, b in overlapping([TreePlan.for_cluster(c) for c, _ in clusters]):
-        src = names[b.cluster_name]
-        out.error(f"the tree of cluster {b.cluster_name!r} ({b.cluster_dir}/) and the tree of "
-                  f"cluster {a.cluster_name!r} ({a.cluster_dir}/) nest inside each other; "
-                  "clusters must never share files — give one of them another spec.layout.root",
-                  ref=_ref_of(src.doc), path="spec.layout.root", file=src.file)
+    for i, path, message in fleet_problems([c for c, _ in clusters],
+                                           [s.file["path"] if s.file else None for _, s in clusters]):
+        cluster, src = clusters[i]
+        out.error(message, ref=_ref_of(src.doc), path=path, file=src.file)
     return clusters
 
 
 def _drop_owned(items: list[KubeObject], rendered: set[str], config_items: set[int],
-                out: Outcome) -> list[KubeObject]:
+                out: Results) -> list[KubeObject]:
     """The input items minus those generated for a cluster of this run (they
     are regenerated); items of clusters not in this run stay, with a warning."""
     kept = [it for it in items
@@ -207,9 +178,9 @@ class Rendered:
 
 
 def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_factory,
-            out: Outcome) -> Rendered:
+            out: Results) -> Rendered:
     existing = frozenset(it.path for it in kept if it.path)
-    bootstrap_files = {gotk_components_path(TreePlan.for_cluster(c)) for c, _ in clusters}
+    bootstrap_files = set().union(*(engine_factory(c).listed_if_present(c) for c, _ in clusters))
     candidates = [it for it in kept
                   if _selectable(it, config_items) and it.path not in bootstrap_files]
     result = Rendered()
@@ -245,7 +216,7 @@ def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_fac
     return result
 
 
-def _check_overwrites(kept: list[KubeObject], render: Rendered, out: Outcome) -> None:
+def _check_overwrites(kept: list[KubeObject], render: Rendered, out: Results) -> None:
     """A file kure-fn writes must not hold an item it does not own or move."""
     moved = {id(it) for it, _, _ in render.placements}
     held: dict[str, KubeObject] = {}  # files that keep items kure-fn does not place

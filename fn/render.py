@@ -19,12 +19,13 @@ import posixpath
 import sys
 from pathlib import Path
 
-from .function import is_cluster_config
+from .fleet import fleet_problems
 from .krm import yamlio
-from .flux.bootstrap import gotk_components_path
-from .layout.plan import TreePlan, overlapping
-from .model.cluster import Cluster, ConfigError, build
+from .layout.plan import TreePlan
+from .model.cluster import Cluster, ConfigError
+from .model.config import is_cluster_config
 from .readme import cluster_readme
+from .registry import build_cluster, engine_for_cluster
 
 README = "README.md"
 CHECKSUMS = "checksums.txt"
@@ -47,9 +48,9 @@ def main(argv: list[str]) -> int:
         for w in cluster.warnings:
             sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
         cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
-        components = gotk_components_path(TreePlan.for_cluster(cluster))
-        existing = frozenset([components]) if (out / components).is_file() else frozenset()
-        files = rendered_files(cluster, existing=existing)
+        engine = engine_for_cluster(cluster)
+        existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
+        files = rendered_files(cluster, engine, existing=existing)
         removed, kept = prune(out, cluster_dir, files)
         for rel in kept:
             sys.stderr.write(f"kure-fn: warning: {posixpath.join(cluster_dir, rel)} is no longer "
@@ -81,19 +82,13 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
             failed = True
         for doc in found:
             try:
-                clusters.append(build(doc, path))
+                clusters.append(build_cluster(doc, path))
             except ConfigError as e:
                 for p in e.problems:
                     sys.stderr.write(f"kure-fn: {path}: {p}\n")
                 failed = True
-    names = [c.name for c in clusters]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
-        sys.stderr.write(f"kure-fn: two Cluster configs are named {dup!r}\n")
-        failed = True
-    for a, b in overlapping([TreePlan.for_cluster(c) for c in clusters]):
-        sys.stderr.write(f"kure-fn: the trees of clusters {a.cluster_name!r} ({a.cluster_dir}/) and "
-                         f"{b.cluster_name!r} ({b.cluster_dir}/) nest inside each other; give one "
-                         "of them another spec.layout.root\n")
+    for i, path, message in fleet_problems(clusters, [c.file for c in clusters]):
+        sys.stderr.write(f"kure-fn: {clusters[i].file}: {path}: {message}\n")
         failed = True
     return None if failed else clusters
 
@@ -102,8 +97,6 @@ def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = fro
                    ) -> dict[str, bytes]:
     """Every file of the cluster, by path relative to the output directory.
     `existing`: files already there that the tree may list (gotk-components.yaml)."""
-    from .engine import engine_for_cluster
-
     tree = (engine or engine_for_cluster(cluster)).create_layout_with_resources(
         cluster, existing=existing)
     files = {path: tree.render(path).encode() for path in tree.paths()}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .krm.resourcelist import KubeObject
-from .model.cluster import Application, Cluster, Warning_
-from .model.schema import Problem
+from .model.cluster import Application, Cluster
+from .model.schema import Problem, warning
 
 
 def matches(selector: dict, item: KubeObject) -> bool:
@@ -40,7 +40,7 @@ def select_resources(cluster: Cluster, candidates: list[KubeObject]):
             continue
         items = [it for it in candidates if matches(sel, it)]
         if not items:
-            warnings.append(Warning_(path, "the selector matches no item of the input package"))
+            warnings.append(warning(path, "the selector matches no item of the input package"))
         for it in items:
             other = chosen_by.get(id(it))
             if other is not None:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fn.cli import main
-from fn.model.cluster import build
+from fn import load_cluster as build
 from helpers import EXAMPLES, single_cluster_examples
 
 EXAMPLE_IDS = [p.name for p in single_cluster_examples()]

@@ -19,7 +19,8 @@ from jsonschema import validators
 
 from fn.krm import yamlio
 from fn.model import config as cfg
-from fn.model.cluster import ConfigError, build
+from fn import ConfigError
+from fn import load_cluster as build
 from helpers import BIN, REPO, example_dirs
 
 SCHEMA_FILE = REPO / "schemas" / "cluster.schema.json"

@@ -7,6 +7,7 @@ from ..engine import WorkflowEngine
 from .bootstrap import BootstrapGenerator
 from .generator import ResourceGenerator
 from .layout import LayoutIntegrator
+from .rules import validate
 
 __all__ = ["Engine", "ResourceGenerator", "LayoutIntegrator", "BootstrapGenerator"]
 
@@ -20,3 +21,6 @@ class Engine(WorkflowEngine):
     def __init__(self, kustomization_mode: str | None = None, file_naming: str | None = None):
         super().__init__(ResourceGenerator(), LayoutIntegrator(kustomization_mode, file_naming),
                          BootstrapGenerator())
+
+    def validate(self, cluster) -> list:
+        return validate(cluster)

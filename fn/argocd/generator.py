@@ -10,9 +10,8 @@
 from __future__ import annotations
 
 from ..engine import BundleGenerator, Generated, canonical
-from ..flux.helm import chart_name, target_namespace
 from ..kinds import with_default_namespace
-from ..layout.plan import TreePlan
+from ..layout.plan import TreePlan, relative_path
 from ..model.cluster import Application, Bundle, Cluster, Source
 from .names import bundle_name, helm_name
 from .waves import bundle_waves, helm_waves
@@ -26,11 +25,7 @@ CREATE_NAMESPACE = "CreateNamespace"
 
 def argo_path(path: str) -> str:
     """A path as Argo CD writes it: relative, no leading ./, "." for the root."""
-    p = path.strip()
-    while p.startswith("./"):
-        p = p[2:]
-    p = p.strip("/")
-    return p or "."
+    return relative_path(path) or "."
 
 
 class ResourceGenerator(BundleGenerator):
@@ -85,7 +80,7 @@ class ResourceGenerator(BundleGenerator):
         return application(
             helm_name(app), app.cluster,
             source=source,
-            destination=destination(app.cluster, target_namespace(app)),
+            destination=destination(app.cluster, app.install_namespace),
             sync=sync_policy(app.cluster, prune=prune, automated=not app.bundle.spec.get("suspend"),
                              create_namespace=h.get("createNamespace", True)),
             wave=wave, cascade=prune)
@@ -186,10 +181,10 @@ def helm_source(app: Application) -> dict:
     if repo is not None:
         if repo.startswith("oci://"):
             return {"repoURL": repo.rstrip("/"), "path": ".", "targetRevision": h["version"]}
-        return {"repoURL": repo, "chart": chart_name(app), "targetRevision": h["version"]}
+        return {"repoURL": repo, "chart": app.chart_name, "targetRevision": h["version"]}
     src = app.cluster.sources[h["source"]]
     if src.type == "helm":
-        return {"repoURL": src.spec["url"], "chart": chart_name(app), "targetRevision": h["version"]}
+        return {"repoURL": src.spec["url"], "chart": app.chart_name, "targetRevision": h["version"]}
     if src.type == "oci":
         return {"repoURL": src.spec["url"], "path": ".", "targetRevision": revision(src)}
     return {"repoURL": src.spec["url"], "path": argo_path(h["chart"]),

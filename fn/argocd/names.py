@@ -8,7 +8,7 @@ often named alike (cert-manager / cert-manager).
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..model.cluster import Application, Bundle, Cluster
 

@@ -9,33 +9,9 @@ the helm dependencies within the same bundle.
 
 from __future__ import annotations
 
-from ..model.checks import bundle_order
+from ..graph import depths
 from ..model.cluster import Cluster
-
-
-def depths(graph: dict[str, list[str]]) -> dict[str, int]:
-    """Depth of every node of an acyclic graph (node -> nodes it follows).
-    Iterative, so a long dependency chain cannot exhaust the stack."""
-    out: dict[str, int] = {}
-    for start in sorted(graph):
-        if start in out:
-            continue
-        stack = [(start, iter(graph[start]))]
-        on_path = {start}
-        while stack:
-            node, following = stack[-1]
-            for dep in following:
-                if dep in graph and dep not in out:
-                    if dep in on_path:
-                        raise ValueError(f"dependency cycle through {dep!r}")
-                    on_path.add(dep)
-                    stack.append((dep, iter(graph[dep])))
-                    break
-            else:
-                out[node] = 1 + max((out[d] for d in graph[node] if d in graph), default=-1)
-                on_path.discard(node)
-                stack.pop()
-    return out
+from .rules import bundle_order
 
 
 def bundle_waves(cluster: Cluster) -> dict[str, int]:

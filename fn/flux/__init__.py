@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ..engine import WorkflowEngine
-from .bootstrap import BootstrapGenerator
+from ..layout.plan import TreePlan
+from .bootstrap import BootstrapGenerator, gotk_components_path
 from .generator import ResourceGenerator
 from .layout import LayoutIntegrator
+from .rules import validate
 
 __all__ = ["Engine", "ResourceGenerator", "LayoutIntegrator", "BootstrapGenerator"]
 
@@ -20,3 +22,10 @@ class Engine(WorkflowEngine):
                  file_naming: str | None = None):
         super().__init__(ResourceGenerator(), LayoutIntegrator(kustomization_mode, placement, file_naming),
                          BootstrapGenerator())
+
+    def validate(self, cluster) -> list:
+        return validate(cluster)
+
+    def listed_if_present(self, cluster) -> frozenset[str]:
+        """gotk-components.yaml (`flux install --export`), kept by hand."""
+        return frozenset([gotk_components_path(TreePlan.for_cluster(cluster))])

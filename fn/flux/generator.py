@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..engine import BundleGenerator, Generated, canonical
 from ..kinds import with_default_namespace
-from ..layout.plan import TreePlan, repo_path
+from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
 from .helm import HELM_API, helm_objects
 from .sources import ChartSources, source_object
@@ -43,7 +43,7 @@ class ResourceGenerator(BundleGenerator):
         if bundle.is_external:
             src = cluster.sources[bundle.source_name]
             source_ref = {"kind": src.kind, "name": src.name, "namespace": ns}
-            path = _normalise_path(s["path"])
+            path = repo_path(relative_path(s["path"]))
         else:
             source_ref = {**cluster.source_ref, "namespace": ns}
             path = repo_path(plan.bundle_dir(bundle))
@@ -107,23 +107,6 @@ class ResourceGenerator(BundleGenerator):
                         used[name] = True
         return [(source_object(cluster.sources[n], cluster.namespace, helm_chart=used[n]), used[n])
                 for n in sorted(used)]
-
-
-def _copy(value):
-    """A deep copy of YAML data (mappings, lists, scalars), without deepcopy's memo."""
-    if value.__class__ is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if value.__class__ is list:
-        return [_copy(v) for v in value]
-    return value
-
-
-def _normalise_path(path: str) -> str:
-    p = path.strip()
-    while p.startswith("./"):
-        p = p[2:]
-    p = p.strip("/")
-    return "./" + p if p and p != "." else "./"
 
 
 def effective_wait(bundle: Bundle) -> bool:

@@ -14,16 +14,6 @@ VALUES_KEY = "values.yaml"
 WATCH_LABEL = "reconcile.fluxcd.io/watch"  # helm-controller reconciles when the object changes
 
 
-def target_namespace(app: Application) -> str:
-    """Where the chart installs: helm.targetNamespace, the app namespace, else the app name."""
-    return app.helm.get("targetNamespace") or app.namespace or app.name
-
-
-def chart_name(app: Application) -> str:
-    """The chart: helm.chart, else (a chart repository) the application name, as AICR does."""
-    return app.helm.get("chart") or app.name
-
-
 def values_config_map_name(app: Application) -> str:
     return f"{app.name}-values"
 
@@ -51,7 +41,7 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
     h = app.helm
     cluster = app.cluster
     ns = cluster.namespace
-    target = target_namespace(app)
+    target = app.install_namespace
     spec: dict = {
         "interval": h.get("interval") or DEFAULT_INTERVAL,
         "releaseName": h.get("releaseName") or app.name,
@@ -103,12 +93,12 @@ def _chart(app: Application, charts: ChartSources) -> dict:
         kind, name = derived
         if kind == "OCIRepository":
             return {"chartRef": {"kind": kind, "name": name, "namespace": ns}}
-        return {"chart": {"spec": {"chart": chart_name(app), "version": h["version"],
+        return {"chart": {"spec": {"chart": app.chart_name, "version": h["version"],
                                    "sourceRef": {"kind": kind, "name": name, "namespace": ns}}}}
     src = cluster.sources[h["source"]]
     if src.type == "oci":
         return {"chartRef": {"kind": "OCIRepository", "name": src.name, "namespace": ns}}
-    chart_spec = {"chart": chart_name(app), "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}
+    chart_spec = {"chart": app.chart_name, "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}
     if src.type == "helm":
         chart_spec["version"] = h["version"]
     else:  # a chart inside a git repository or bucket: rebuild when the source changes

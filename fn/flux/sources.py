@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from .. import lazy
 from ..engine import canonical
-from ..model.checks import EXACT_VERSION
 from ..model.cluster import Application, Cluster, Source
 from ..records import dataclass
 
@@ -16,6 +16,7 @@ HELM_CHART_LAYER = {"mediaType": "application/vnd.cncf.helm.chart.content.v1.tar
 MAX_NAME = 63
 HELM_REPOSITORY_INTERVAL = "1h"
 OCI_CHART_INTERVAL = "10m"
+EXACT_VERSION = lazy.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?")
 
 
 def source_object(src: Source, namespace: str, *, helm_chart: bool = False) -> dict:

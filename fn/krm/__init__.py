@@ -1,5 +1,2 @@
-"""KRM I/O: YAML in and out, the ResourceList wire format."""
-
-from ..lazy import import_yaml
-
-import_yaml()  # before any `import yaml` below: see fn/lazy.py
+"""KRM I/O, the SDK layer: YAML in and out, the ResourceList wire format,
+and `run.as_main`. Knows nothing of kure-fn's domain."""

@@ -23,13 +23,11 @@ RESOURCE_LIST_APIS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1",
 PATH = "internal.config.kubernetes.io/path"
 INDEX = "internal.config.kubernetes.io/index"
 ID = "internal.config.kubernetes.io/id"
-PACKAGE_PATH = "internal.config.kubernetes.io/package-path"
 LEGACY_PATH = "config.kubernetes.io/path"
 LEGACY_INDEX = "config.kubernetes.io/index"
 LEGACY_ID = "config.k8s.io/id"
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 FUNCTION = "config.kubernetes.io/function"
-KUSTOMIZE_ID = "kustomize.config.k8s.io/id"
 
 
 class KubeObject:
@@ -94,10 +92,6 @@ class KubeObject:
     def index(self) -> int:
         v = self.annotation(INDEX) or self.annotation(LEGACY_INDEX) or "0"
         return int(v) if v.isdigit() else 0
-
-    @property
-    def package_path(self) -> str | None:
-        return self.annotation(PACKAGE_PATH)
 
     def is_local_config(self) -> bool:
         return str(self.annotations.get(LOCAL_CONFIG, "")).lower() == "true"
@@ -191,11 +185,28 @@ class Result:
         return f"[{self.severity}] {where}{field_path}{self.message}"
 
 
+class Results(list):
+    """Results of a function run, as the Go SDK's `fn.Results`: a list of
+    `Result` with helpers that add one."""
+
+    def error(self, message: str, *, ref=None, path=None, file=None) -> None:
+        self.append(Result(message, "error", ref, path, file))
+
+    def warning(self, message: str, *, ref=None, path=None, file=None) -> None:
+        self.append(Result(message, "warning", ref, path, file))
+
+    def info(self, message: str, *, ref=None, path=None, file=None) -> None:
+        self.append(Result(message, "info", ref, path, file))
+
+    def has_errors(self) -> bool:
+        return any(r.severity == "error" for r in self)
+
+
 @dataclass
 class ResourceList:
     items: list[KubeObject] = field(default_factory=list)
     function_config: dict | None = None
-    results: list[Result] = field(default_factory=list)
+    results: Results = field(default_factory=Results)
     wire: str = "yaml"  # yaml | json: the output follows the input
 
     # -- results --------------------------------------------------------------

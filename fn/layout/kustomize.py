@@ -9,10 +9,10 @@ import posixpath
 import re
 
 from ..engine import OWNER, Generated
+from ..krm.resourcelist import LOCAL_CONFIG
 from .tree import Tree
 
 KUSTOMIZE_CONFIG_API = "kustomize.config.k8s.io/v1beta1"
-LOCAL_CONFIG = "config.kubernetes.io/local-config"
 KUSTOMIZATION_FILE = "kustomization.yaml"
 EMIT_ROLES = {
     "all": {"kustomization", "source", "chart-source", "bootstrap", "app", "selected"},

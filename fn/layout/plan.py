@@ -7,11 +7,14 @@ first defect). The Argo CD engine uses the same plan.
 
 from __future__ import annotations
 
-from ..model.cluster import Application, Bundle, Cluster, Node
 from ..records import dataclass
+
+# Annotations name the model's Cluster, Node, Bundle and Application; the
+# module does not import the model, whose rules read CONTROL_DIRS from here.
 
 FLUX_DIR = "flux-system"
 ARGOCD_DIR = "argocd"
+CONTROL_DIRS = {"flux": FLUX_DIR, "argocd": ARGOCD_DIR}  # per engine: its directory in the cluster dir
 
 
 def join(*parts: str) -> str:
@@ -21,6 +24,16 @@ def join(*parts: str) -> str:
 def repo_path(directory: str) -> str:
     """A Flux `spec.path`: `./` + the directory relative to the repository root."""
     return "./" + directory if directory else "./"
+
+
+def relative_path(path: str) -> str:
+    """A path inside a repository as written by a user (`./deploy/`, `deploy`,
+    `.`) in one form: no leading `./` or `/`, no trailing `/`; "" is the root."""
+    p = path.strip()
+    while p.startswith("./"):
+        p = p[2:]
+    p = p.strip("/")
+    return "" if p == "." else p
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,6 @@ from . import config as cfg
 from .schema import Problem
 
 
-class Warning_(Problem):
-    """A problem that does not stop the run (reported with severity warning)."""
-
-
 class ConfigError(Exception):
     """A config with problems; every problem has a field path."""
 
@@ -61,6 +57,18 @@ class Application:
     @property
     def helm(self) -> dict | None:
         return self.spec.get("helm")
+
+    @property
+    def chart_name(self) -> str:
+        """A helm application's chart: helm.chart, else (a chart repository)
+        the application name, as AICR does."""
+        return self.helm.get("chart") or self.name
+
+    @property
+    def install_namespace(self) -> str:
+        """Where a helm application's chart installs: helm.targetNamespace,
+        the application namespace, else the application name."""
+        return self.helm.get("targetNamespace") or self.namespace or self.name
 
     @property
     def cluster(self) -> "Cluster":
@@ -205,46 +213,8 @@ class Cluster:
         for bundle in self.bundles():
             yield from bundle.applications
 
-    def find_node(self, name: str) -> Node | None:
-        return next((n for n in self.walk_nodes() if n.name == name), None)
-
     def find_bundle(self, name: str) -> Bundle | None:
         return next((b for b in self.bundles() if b.name == name), None)
 
     def ref(self) -> dict:
         return {"apiVersion": cfg.API_VERSION, "kind": cfg.KIND, "name": self.name}
-
-
-def build(doc: dict, file: str | None = None) -> Cluster:
-    """Validate `doc` fully and build the model; raise ConfigError with every problem."""
-    from .checks import check_cluster  # local: checks import this module
-
-    problems: list[Problem] = []
-    valid = cfg.CLUSTER.validate(doc, "", problems)
-    if problems:
-        raise ConfigError(problems, file)
-    cluster = Cluster(name=valid["metadata"]["name"], spec=valid["spec"], document=doc, file=file)
-    for i, s in enumerate(valid["spec"]["sources"]):
-        typ = next(k for k in SOURCE_KINDS if s.get(k) is not None)
-        cluster.sources.setdefault(s["name"], Source(s["name"], typ, s[typ], f"spec.sources[{i}]"))
-    cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
-                     for i, n in enumerate(valid["spec"]["nodes"])]
-    problems = check_cluster(cluster, valid)
-    cluster.warnings = [p for p in problems if isinstance(p, Warning_)]
-    problems = [p for p in problems if not isinstance(p, Warning_)]
-    if problems:
-        raise ConfigError(problems, file)
-    return cluster
-
-
-def _node(spec: dict, cluster: Cluster, parent: Node | None, path: str) -> Node:
-    node = Node(spec["name"], cluster, parent, path, spec.get("source"))
-    for i, b in enumerate(spec["bundles"]):
-        bpath = f"{path}.bundles[{i}]"
-        bundle = Bundle(b["name"], b, node, bpath)
-        bundle.applications = [Application(a["name"], a, bundle, f"{bpath}.applications[{j}]")
-                               for j, a in enumerate(b["applications"])]
-        node.bundles.append(bundle)
-    node.children = [_node(c, cluster, node, f"{path}.children[{i}]")
-                     for i, c in enumerate(spec["children"])]
-    return node

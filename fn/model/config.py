@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .. import lazy
 from .schema import definitions as schema_definitions
 from .schema import FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join
 
@@ -78,7 +79,7 @@ _VER = r"v?([0-9]+|[xX*])(\.([0-9]+|[xX*])){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.
 _CONSTRAINT = rf"((!=|>=|=>|<=|=<|~>|[=<>~^])\s*)?{_VER}"
 _TERM = rf"({_VER} +- +{_VER}|{_CONSTRAINT})"
 _GROUP = rf"{_TERM}(( *, *| +){_TERM})*"
-SEMVER_RANGE = re.compile(rf"{_GROUP}( *\|\| *{_GROUP})*")
+SEMVER_RANGE = lazy.compile(rf"{_GROUP}( *\|\| *{_GROUP})*")  # ~7 ms to compile: only when used
 
 
 def _chart_version(value: str) -> str | None:
@@ -215,7 +216,10 @@ def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
     if "namespace" in meta and not isinstance(meta["namespace"], str):
         errors.append(Problem(join(path, "metadata.namespace"), "expected a string"))
     elif meta.get("namespace"):  # "" means "not set"
-        label("a namespace").validate(meta["namespace"], join(path, "metadata.namespace"), errors)
+        NAMESPACE.validate(meta["namespace"], join(path, "metadata.namespace"), errors)
+
+
+NAMESPACE = label("a namespace")
 
 
 class Manifest(Any_):
@@ -434,6 +438,12 @@ CLUSTER = Obj("Cluster", {
     "metadata": Field(METADATA, required=True),
     "spec": Field(SPEC, default=FILL),
 }, "a cluster: fn.kure.dev/v1alpha1 Cluster")
+
+
+def is_cluster_config(obj) -> bool:
+    """A `fn.kure.dev/v1alpha1 Cluster` document (judged by apiVersion and kind)."""
+    return isinstance(obj, dict) and obj.get("apiVersion") == API_VERSION \
+        and obj.get("kind") == KIND
 
 
 def json_schema() -> dict:

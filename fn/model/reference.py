@@ -7,7 +7,7 @@ function validates (tests/test_docs.py compares the committed file).
 
 from __future__ import annotations
 
-from .config import API_VERSION, CLUSTER, DNS_LABEL, DNS_SUBDOMAIN, DURATION, KIND
+from .config import API_VERSION, CLUSTER, DNS_LABEL, DNS_SUBDOMAIN, DURATION, KIND, Manifest
 from .schema import FILL, Any_, Bool, Int, List, Obj, Str, StrMap, Type
 
 HEADER = f"""\
@@ -94,7 +94,7 @@ def _type(t: Type) -> str:
         if t.maximum is not None:
             bounds.append(f"≤ {t.maximum}")
         return "integer" + (f" ({', '.join(bounds)})" if bounds else "")
-    if type(t).__name__ == "Manifest":
+    if isinstance(t, Manifest):
         return "Kubernetes object (`apiVersion`, `kind`, `metadata.name` required)"
     if isinstance(t, Any_):
         return "mapping, passed through as given" if t.kind is dict else "any value"

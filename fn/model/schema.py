@@ -15,11 +15,22 @@ from ..records import dataclass
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem of a config, at the field path a user has to change."""
+
     path: str
     message: str
+    severity: str = "error"  # error | warning (a warning does not stop the run)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def warning(path: str, message: str) -> Problem:
+    return Problem(path, message, "warning")
 
 
 def join(path: str, key: str | int) -> str:

@@ -1,0 +1,195 @@
+"""Flux's own rules over a cluster the model accepted (the engine's
+`validate` hook): names Flux reserves, the tree's source and bootstrap,
+HelmRelease placement, ordering deadlocks across kinds, helm timeouts."""
+
+from __future__ import annotations
+
+from ..graph import find_cycles
+from ..model.cluster import Cluster
+from ..model.schema import Problem, warning
+
+
+def validate(cluster: Cluster) -> list[Problem]:
+    problems: list[Problem] = []
+    for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
+                 _values_config_maps, _oci_sources, _ordering, _helm_timeouts, _bootstrap):
+        rule(cluster, problems)
+    return problems
+
+
+def _reserved_names(cluster: Cluster, problems: list[Problem]) -> None:
+    for bundle in cluster.bundles():
+        if bundle.name == cluster.namespace:
+            problems.append(Problem(f"{bundle.path}.name",
+                                    f"{bundle.name!r} is the name of the bootstrap Kustomization "
+                                    f"(named after the Flux namespace); choose another name"))
+
+
+def _tree_source(cluster: Cluster, problems: list[Problem]) -> None:
+    ref = cluster.source_ref
+    name = ref["name"]
+    src = cluster.sources.get(name)
+    if src is not None and src.kind != ref["kind"]:
+        problems.append(Problem("spec.flux.sourceRef.kind",
+                                f"source {name!r} is declared as {src.type} ({src.kind}), "
+                                f"but sourceRef.kind is {ref['kind']}; make them agree"))
+    sync = (cluster.bootstrap or {}).get("sync")
+    if sync and name == cluster.namespace and sync["kind"] != ref["kind"]:
+        problems.append(Problem("spec.flux.sourceRef.kind",
+                                f"bootstrap syncs from a {sync['kind']} named {name!r}, but "
+                                f"sourceRef.kind is {ref['kind']}; make them agree"))
+    if sync and name == cluster.namespace and name in cluster.sources:
+        problems.append(Problem(cluster.sources[name].path + ".name",
+                                f"bootstrap creates the source {name!r}; declare it only once "
+                                "(remove it from spec.sources or from spec.bootstrap.sync)"))
+
+
+def _wait_and_health_checks(cluster: Cluster, problems: list[Problem]) -> None:
+    for b in cluster.bundles():
+        if b.spec.get("healthChecks") and b.spec.get("wait") is True:
+            problems.append(warning(f"{b.path}.healthChecks",
+                                     "Flux ignores healthChecks when wait is true (wait already checks "
+                                     "every applied object); remove wait: true or the healthChecks"))
+
+
+def _helm_placement(cluster: Cluster, problems: list[Problem]) -> None:
+    for b in cluster.bundles():
+        target = b.spec.get("targetNamespace")
+        helm_apps = [a.name for a in b.applications if a.helm is not None]
+        if target and target != cluster.namespace and helm_apps:
+            problems.append(Problem(
+                f"{b.path}.targetNamespace",
+                f"targetNamespace would move the HelmReleases of this bundle ({', '.join(helm_apps)}) "
+                f"out of {cluster.namespace!r}: Flux rewrites the namespace of every object it builds, "
+                "which breaks their health checks, dependsOn and values references; set "
+                "helm.targetNamespace (or the application namespace) to choose where a chart installs"))
+
+
+def _values_config_maps(cluster: Cluster, problems: list[Problem]) -> None:
+    """A values ConfigMap must not meet an inline ConfigMap of the same name."""
+    ns = cluster.namespace
+    ours = {f"{a.name}-values": a for a in cluster.applications()
+            if a.helm is not None and a.helm.get("valuesConfigMap")}
+    for app in cluster.applications():
+        for i, m in enumerate(app.spec.get("manifests") or []):
+            meta = m.get("metadata") or {}
+            if m.get("kind") == "ConfigMap" and meta.get("name") in ours \
+                    and (meta.get("namespace") or app.namespace) == ns:
+                owner = ours[meta["name"]]
+                problems.append(Problem(f"{app.path}.manifests[{i}]",
+                                        f"ConfigMap {ns}/{meta['name']} is also the values ConfigMap of "
+                                        f"helm application {owner.name!r} (valuesConfigMap); rename "
+                                        "this ConfigMap"))
+
+
+def _oci_sources(cluster: Cluster, problems: list[Problem]) -> None:
+    """An oci source cannot serve a chart and a bundle at once."""
+    for app in cluster.applications():
+        name = (app.helm or {}).get("source")
+        src = cluster.sources.get(name) if name else None
+        if src is None or src.type != "oci":
+            continue
+        users = [b for b in cluster.bundles() if b.is_external and b.source_name == name]
+        if users:
+            problems.append(Problem(f"{app.path}.helm.source",
+                                    f"oci source {name!r} is also the source of bundle "
+                                    f"{users[0].name!r}: a chart needs its Helm layer copied, a "
+                                    "bundle needs its artifact extracted; declare a second oci "
+                                    "source for one of them"))
+
+
+# -- ordering across kinds -------------------------------------------------------
+
+def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
+    """Waits that Flux can never satisfy because they cross kinds.
+
+    A bundle Kustomization is Ready only once its HelmReleases are Ready (it
+    waits for them: `wait`, or health checks); a HelmRelease exists only once
+    its bundle is applied, and that happens only once the bundle's
+    dependencies are Ready. So a HelmRelease that depends on a release in a
+    bundle which (transitively) waits for the first one's bundle deadlocks,
+    although neither dependsOn list has a cycle of its own.
+    """
+    ns = cluster.namespace
+    helm_apps = {a.name: a for a in cluster.applications() if a.helm is not None}
+    bundles = {b.name: b for b in cluster.bundles()}
+    graph: dict[str, list[str]] = {}
+    why: dict[tuple[str, str], tuple[str | None, str]] = {}  # edge -> (config path, words)
+
+    def edge(a: str, b: str, path: str | None, words: str) -> None:
+        graph.setdefault(a, []).append(b)
+        why.setdefault((a, b), (path, words))
+
+    for b in bundles.values():
+        edge(f"ready:{b.name}", f"apply:{b.name}", None, "")
+        for i, dep in enumerate(b.depends_on):
+            if dep in bundles:
+                edge(f"apply:{b.name}", f"ready:{dep}", f"{b.path}.dependsOn[{i}]",
+                     f"bundle {b.name!r} starts only after bundle {dep!r} is Ready")
+        for app in b.applications:
+            if app.helm is not None:
+                edge(f"ready:{b.name}", f"hr:{app.name}", None,
+                     f"bundle {b.name!r} is Ready only once its HelmRelease {app.name!r} is")
+        for i, hc in enumerate(b.spec.get("healthChecks") or []):
+            if hc.get("kind") == "HelmRelease" and hc.get("name") in helm_apps \
+                    and (hc.get("namespace") or ns) == ns:
+                edge(f"ready:{b.name}", f"hr:{hc['name']}", f"{b.path}.healthChecks[{i}]",
+                     f"bundle {b.name!r} health-checks HelmRelease {hc['name']!r}")
+    for app in helm_apps.values():
+        edge(f"hr:{app.name}", f"apply:{app.bundle.name}", None,
+             f"HelmRelease {app.name!r} is applied by bundle {app.bundle.name!r}")
+        for i, dep in enumerate(app.helm.get("dependsOn") or []):
+            if dep in helm_apps and dep != app.name:
+                edge(f"hr:{app.name}", f"hr:{dep}", f"{app.path}.helm.dependsOn[{i}]",
+                     f"HelmRelease {app.name!r} waits for HelmRelease {dep!r}")
+    for cycle in find_cycles(graph):
+        kinds = {n.split(":", 1)[0] for n in cycle}
+        if not {"hr", "apply"} <= kinds:
+            continue  # a pure bundle or pure helm cycle: reported by its own rule
+        edges = list(zip(cycle, cycle[1:] + cycle[:1]))
+        start = next((i for i, e in enumerate(edges)
+                      if e[0].startswith("hr:") and e[1].startswith("hr:")
+                      or why[e][0] and ".healthChecks[" in why[e][0]), 0)
+        edges = edges[start:] + edges[:start]
+        words = [why[e][1] for e in edges if why[e][1]]
+        path = next(why[e][0] for e in edges if why[e][0])
+        problems.append(Problem(path, "ordering deadlock: " + "; ".join(words) +
+                                " — nothing can start. Remove one of these dependencies, or put the "
+                                "releases that wait for each other into one bundle"))
+
+
+def _seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    import re  # only for the helm timeout check
+    return sum(float(n) * units[u] for n, u in re.findall(r"([0-9.]+)(ms|s|m|h)", duration))
+
+
+def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
+    for b in cluster.bundles():
+        bundle_timeout = b.setting("timeout")
+        for app in b.applications:
+            t = (app.helm or {}).get("timeout")
+            if t and bundle_timeout and _seconds(t) > _seconds(bundle_timeout):
+                problems.append(warning(
+                    f"{app.path}.helm.timeout",
+                    f"Helm actions of {app.name!r} may take {t}, longer than the timeout of bundle "
+                    f"{b.name!r} ({bundle_timeout}), which waits for the release: the bundle would "
+                    f"report failure while the release is still installing; set the bundle's "
+                    f"timeout to at least {t}"))
+
+
+# -- bootstrap -------------------------------------------------------------------
+
+def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
+    b = cluster.bootstrap
+    if not b or not b.get("sync"):
+        return
+    sync = b["sync"]
+    url = sync["url"]
+    if sync["kind"] == "OCIRepository" and not url.startswith("oci://"):
+        problems.append(Problem("spec.bootstrap.sync.url", "an OCIRepository sync needs an oci:// URL; write "
+                                "oci://<registry>/<repository> or set sync.kind: GitRepository"))
+    if sync["kind"] == "GitRepository" and url.startswith("oci://"):
+        problems.append(Problem("spec.bootstrap.sync.url",
+                                "a GitRepository sync needs an https:// or ssh:// URL; "
+                                "for oci:// set sync.kind: OCIRepository"))

@@ -1,0 +1,265 @@
+"""Rules that relate several fields of a Cluster config, whatever the engine.
+
+Each rule appends `Problem`s with the field path a user has to change; all
+rules run, so one run reports every problem. Engine-only rules live in the
+engine (`fn.flux.rules`, `fn.argocd.rules`) and reach a cluster through the
+engine's `validate` hook (`fn.registry.build_cluster`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ..graph import find_cycles
+from ..layout.plan import CONTROL_DIRS
+from .cluster import Application, Bundle, Cluster, Node
+from .schema import Problem, warning
+
+HELM_RELEASE_MAX = 53
+
+
+def check_cluster(cluster: Cluster) -> list[Problem]:
+    problems: list[Problem] = []
+    for rule in (_unique_names, _sources, _bundles, _bundle_dependencies, _applications,
+                 _helm_dependencies, _directories, _engine_settings):
+        rule(cluster, problems)
+    return problems
+
+
+# -- names ---------------------------------------------------------------------
+
+def _duplicates(items: Iterable, key: Callable, path: Callable, what: str,
+                problems: list[Problem]) -> None:
+    first: dict = {}
+    for item in items:
+        k = key(item)
+        if k in first:
+            problems.append(Problem(path(item), f"{what} {k!r} is already used at {path(first[k])}; "
+                                                f"choose another name"))
+        else:
+            first[k] = item
+
+
+def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
+    sources = cluster.spec["sources"]
+    _duplicates(range(len(sources)), lambda i: sources[i]["name"],
+                lambda i: f"spec.sources[{i}].name", "source name", problems)
+
+    def siblings(nodes: list[Node]) -> None:
+        _duplicates(nodes, lambda n: n.name, lambda n: f"{n.path}.name",
+                    "node name (among siblings)", problems)
+        for n in nodes:
+            siblings(n.children)
+    siblings(cluster.nodes)
+    _duplicates(cluster.bundles(), lambda b: b.name, lambda b: f"{b.path}.name",
+                "bundle name (unique in the cluster)", problems)
+    for bundle in cluster.bundles():
+        _duplicates(bundle.applications, lambda a: a.name, lambda a: f"{a.path}.name",
+                    "application name (within the bundle)", problems)
+    _duplicates((a for a in cluster.applications() if a.helm is not None), lambda a: a.name,
+                lambda a: f"{a.path}.name",
+                "helm application name (HelmReleases share the Flux namespace, so unique in the cluster)",
+                problems)
+
+
+# -- sources -------------------------------------------------------------------
+
+def _sources(cluster: Cluster, problems: list[Problem]) -> None:
+    for node in cluster.walk_nodes():
+        if node.source and node.source not in cluster.sources:
+            problems.append(Problem(f"{node.path}.source", unknown_source(cluster, node.source)))
+
+
+def unknown_source(cluster: Cluster, name: str) -> str:
+    known = ", ".join(sorted(cluster.sources))
+    declared = f"declared: {known}" if known else "no source is declared"
+    return (f"source {name!r} is not declared in spec.sources ({declared}); declare it there "
+            "or name a declared source")
+
+
+# -- bundles -------------------------------------------------------------------
+
+def _bundles(cluster: Cluster, problems: list[Problem]) -> None:
+    for b in cluster.bundles():
+        if b.is_external:
+            if b.applications:
+                problems.append(Problem(f"{b.path}.applications",
+                                        "an external bundle (with path) renders no applications; "
+                                        "remove path or move the applications to another bundle"))
+            name = b.source_name
+            where = f"{b.path}.source" if b.spec.get("source") else f"{b.path}.path"
+            if name is None:
+                problems.append(Problem(where, "an external bundle needs a source: set source on the "
+                                               "bundle or on a node above it"))
+            elif name not in cluster.sources:
+                problems.append(Problem(where, unknown_source(cluster, name)))
+            elif cluster.sources[name].type == "helm":
+                problems.append(Problem(where, f"source {name!r} is a Helm repository; a bundle path "
+                                               "needs a git, oci or bucket source"))
+        elif b.spec.get("source"):
+            problems.append(Problem(f"{b.path}.source",
+                                    "source applies to external bundles only (with path); a rendered "
+                                    "bundle always comes from spec.flux.sourceRef — remove source or "
+                                    "add path"))
+
+
+def _bundle_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
+    bundles = {b.name: b for b in cluster.bundles()}
+    graph: dict[str, list[str]] = {}
+    for b in bundles.values():
+        edges = []
+        for i, dep in enumerate(b.depends_on):
+            p = f"{b.path}.dependsOn[{i}]"
+            if dep == b.name:
+                problems.append(Problem(p, f"bundle {b.name!r} depends on itself; remove it"))
+            elif dep not in bundles:
+                problems.append(Problem(p, f"bundle {dep!r} does not exist in this cluster "
+                                           f"(bundles: {', '.join(sorted(bundles))}); name one "
+                                           "of them or remove the entry"))
+            else:
+                edges.append(dep)
+        graph[b.name] = edges
+    for cycle in find_cycles(graph):
+        b = bundles[cycle[0]]
+        i = b.depends_on.index(cycle[1])
+        problems.append(Problem(f"{b.path}.dependsOn[{i}]",
+                                "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) +
+                                "; Flux would wait forever — remove one of these dependsOn entries"))
+
+
+# -- applications ----------------------------------------------------------------
+
+def _applications(cluster: Cluster, problems: list[Problem]) -> None:
+    for app in cluster.applications():
+        if app.helm is not None:
+            _helm(cluster, app, problems)
+        elif app.spec.get("manifests") is not None:
+            _manifests(app, problems)
+
+
+def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
+    h, p = app.helm, f"{app.path}.helm"
+    repo, source_name = h.get("repository"), h.get("source")
+    if h.get("releaseName") is None and len(app.name) > HELM_RELEASE_MAX:
+        problems.append(Problem(f"{app.path}.name",
+                                f"the release name defaults to the application name, which is "
+                                f"{len(app.name)} characters; Helm allows {HELM_RELEASE_MAX}: "
+                                f"set helm.releaseName"))
+    if repo is None and source_name is None:
+        problems.append(Problem(p, "set repository (https:// or oci:// chart URL) or source "
+                                   "(a declared source)"))
+        return
+    if repo is not None:
+        if repo.startswith("oci://"):
+            last = repo.rstrip("/").rsplit("/", 1)[-1]
+            if h.get("chart") is not None and h["chart"] != last:
+                problems.append(Problem(f"{p}.chart", f"for an oci:// repository the chart is the URL's "
+                                                      f"last segment ({last!r}); remove chart or "
+                                                      f"make the URL end with /{h['chart']}"))
+            if repo.rstrip("/").count("/") < 3:
+                problems.append(Problem(f"{p}.repository",
+                                        f"{repo!r} is not a chart URL; write the chart's full "
+                                        "address, e.g. oci://ghcr.io/org/charts/podinfo"))
+        if h.get("version") is None:
+            problems.append(Problem(f"{p}.version", "version is required for repository charts: "
+                                                    "an exact version (1.16.1) or a range (>=1.16 <2)"))
+        return
+    src = cluster.sources.get(source_name)
+    if src is None:
+        problems.append(Problem(f"{p}.source", unknown_source(cluster, source_name)))
+        return
+    if src.type in ("git", "bucket") and h.get("chart") is None:
+        problems.append(Problem(f"{p}.chart", f"chart is required with a {src.type} source: the "
+                                              "chart's path inside the source, e.g. ./charts/app"))
+    if src.type == "helm" and h.get("version") is None:
+        problems.append(Problem(f"{p}.version", "version is required for charts from a Helm "
+                                                "repository: an exact version or a range"))
+    if src.type in ("git", "bucket", "oci") and h.get("version") is not None:
+        problems.append(Problem(f"{p}.version", f"version does not apply to a chart from a {src.type} "
+                                                "source; pin the source's ref instead and remove version"))
+    if src.type == "oci" and h.get("chart") is not None:
+        problems.append(Problem(f"{p}.chart", "an oci source is the chart itself; remove chart"))
+    if src.type in ("git", "bucket") and h.get("chart") is not None:
+        chart = h["chart"]
+        if chart.startswith("/") or ".." in chart.split("/"):
+            problems.append(Problem(f"{p}.chart", f"{chart!r} must be a path inside source "
+                                                  f"{source_name!r}, e.g. ./charts/app"))
+
+
+def _manifests(app: Application, problems: list[Problem]) -> None:
+    seen: dict = {}
+    for i, m in enumerate(app.spec["manifests"]):
+        meta = m.get("metadata") or {}
+        key = (m.get("apiVersion", "").split("/")[0] if "/" in m.get("apiVersion", "") else "",
+               m.get("kind"), meta.get("namespace"), meta.get("name"))
+        if key in seen:
+            problems.append(Problem(f"{app.path}.manifests[{i}]",
+                                    f"{m.get('kind')} {meta.get('name')!r} is already defined at "
+                                    f"manifests[{seen[key]}]"))
+        else:
+            seen[key] = i
+
+
+def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
+    helm_apps = {a.name: a for a in cluster.applications() if a.helm is not None}
+    graph: dict[str, list[str]] = {}
+    for app in helm_apps.values():
+        edges = []
+        for i, dep in enumerate(app.helm.get("dependsOn") or []):
+            p = f"{app.path}.helm.dependsOn[{i}]"
+            if dep == app.name:
+                problems.append(Problem(p, f"{app.name!r} depends on itself; remove it"))
+            elif dep not in helm_apps:
+                problems.append(Problem(p, f"{dep!r} is not a helm application of this cluster "
+                                           f"(helm applications: {', '.join(sorted(helm_apps)) or 'none'})"))
+            else:
+                edges.append(dep)
+        graph[app.name] = edges
+    for cycle in find_cycles(graph):
+        app = helm_apps[cycle[0]]
+        i = app.helm["dependsOn"].index(cycle[1])
+        problems.append(Problem(f"{app.path}.helm.dependsOn[{i}]",
+                                "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) +
+                                "; remove one of these dependsOn entries"))
+
+
+# -- directories -----------------------------------------------------------------
+
+def _directories(cluster: Cluster, problems: list[Problem]) -> None:
+    """Nodes and bundles share directory levels: names must not collide."""
+    def level(owner_path: str, nodes: list[Node], bundles: list[Bundle], top: bool) -> None:
+        control = CONTROL_DIRS[cluster.gitops]
+        taken: dict[str, str] = {control: f"the {control} directory"} if top else {}
+        for n in nodes:
+            if n.name in taken:
+                problems.append(Problem(f"{n.path}.name", f"directory {n.name!r} is already used by "
+                                                          f"{taken[n.name]}; rename the node"))
+            taken.setdefault(n.name, f"node {n.path}")
+        for b in bundles:
+            if b.is_external:
+                continue
+            if b.name in taken:
+                problems.append(Problem(f"{b.path}.name", f"directory {b.name!r} is already used by "
+                                                          f"{taken[b.name]}; rename the bundle"))
+            taken.setdefault(b.name, f"bundle {b.path}")
+        for n in nodes:
+            level(n.path, n.children, n.bundles, False)
+    level("spec", cluster.nodes, [], True)
+
+
+# -- the engine's settings ----------------------------------------------------------
+
+def _engine_settings(cluster: Cluster, problems: list[Problem]) -> None:
+    """Settings of the engine not chosen are ignored, with a warning."""
+    given = cluster.document.get("spec") if isinstance(cluster.document.get("spec"), dict) else {}
+    if cluster.gitops == "flux":
+        if given.get("argocd") is not None:
+            problems.append(warning("spec.argocd", "Argo CD settings are ignored with gitops: flux "
+                                                    "(the default); set gitops: argocd to use them"))
+        return
+    if given.get("flux") is not None:
+        problems.append(warning("spec.flux", "Flux settings are ignored with gitops: argocd"))
+    if given.get("bootstrap") is not None:
+        problems.append(warning("spec.bootstrap", "bootstrap installs Flux and is ignored with "
+                                                   "gitops: argocd; the root Application in the "
+                                                   "argocd directory is the Argo CD bootstrap"))
