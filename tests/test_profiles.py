@@ -211,3 +211,26 @@ def test_directory_mode_reads_profiles_from_the_given_files(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert f"{bad}: spec.nodes[0].bundles[0].applications[0].helm.versoin" in proc.stderr
+
+
+def test_kustomize_transformer_reads_profiles_from_its_input(tmp_path):
+    """kubectl kustomize, legacy exec plugin as a transformer: the Profile is
+    a (local-config) resource of the kustomization; the build applies what
+    the fully written cluster applies, and not the Profile itself."""
+    import os
+
+    from helpers import need
+    from routes import applied, install_plugin, kubectl_kustomize, kustomization, reference
+
+    need("kubectl")
+    config = REPO / "examples" / "fleet" / "config"
+    staging = yaml.safe_load((config / "staging.yaml").read_text())
+    env = {**os.environ, "KUSTOMIZE_PLUGIN_HOME": str(install_plugin(tmp_path / "plugins"))}
+    directory = kustomization(tmp_path / "k", staging, "transformer",
+                              extra=(config / "platform.yaml").read_text())
+    out = kubectl_kustomize(directory, env)
+    assert not [o for o in out if o.get("kind") == "Profile"]
+    # the reference: the fleet package through the function, staging's items only
+    fleet = [o for o in reference(REPO / "examples" / "fleet")
+             if ((o.get("metadata") or {}).get("annotations") or {}).get(OWNER) == "staging"]
+    assert applied(out) == applied(fleet)
