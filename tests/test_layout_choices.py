@@ -166,8 +166,9 @@ def test_fleet_prunes_each_cluster_on_its_own(tmp_path):
     kptrepo.commit(repo)
     production = _tree(repo, "clusters/production")
 
-    def drop_podinfo(doc):
-        doc["spec"]["nodes"] = [n for n in doc["spec"]["nodes"] if n["name"] != "apps"]
+    def drop_podinfo(doc):  # staging takes podinfo from the platform profile: switch it off
+        doc["spec"]["nodes"] = [{"name": "apps", "bundles": [{"name": "podinfo",
+                                                               "enabled": False}]}]
     kptrepo.edit_config(repo / "config/staging.yaml", drop_podinfo)
     kptrepo.eval_exec(repo)
     gone = sorted(line[3:] for line in kptrepo.status(repo).splitlines() if line.startswith(" D"))
