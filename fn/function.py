@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .engine import OWNER, Generated
 from .fleet import fleet_problems
+from .kinds import with_input_crds
 from .krm.resourcelist import FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Results
 from .model import config as cfg
 from .model.cluster import Cluster, ConfigError
@@ -112,6 +113,7 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
 
     config_items = {id(s.item) for _, s in clusters if s.item is not None}
     kept = _drop_owned(rl.items, {c.name for c, _ in clusters}, config_items, out)
+    _add_input_crds(clusters, kept)
     render = _render(clusters, kept, config_items, engine_factory, out)
     _check_overwrites(kept, render, out)
     if out.has_errors():
@@ -150,6 +152,14 @@ def _build_clusters(configs: list[ConfigSource], out: Results) -> list[tuple[Clu
         cluster, src = clusters[i]
         out.error(message, ref=_ref_of(src.doc), path=path, file=src.file)
     return clusters
+
+
+def _add_input_crds(clusters, items: list[KubeObject]) -> None:
+    """CustomResourceDefinitions among the package's items decide their kinds'
+    scope too (after the clusters' inline manifests)."""
+    objects = [it.data for it in items]
+    for cluster, _ in clusters:
+        cluster.crd_scopes = with_input_crds(cluster.crd_scopes, objects)
 
 
 def _drop_owned(items: list[KubeObject], rendered: set[str], config_items: set[int],

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from .fleet import fleet_problems
+from .kinds import with_input_crds
 from .krm import yamlio
 from .layout.plan import TreePlan
 from .model.cluster import Cluster, ConfigError
@@ -67,6 +68,7 @@ def main(argv: list[str]) -> int:
 def load_clusters(paths: list[str]) -> list[Cluster] | None:
     """Every Cluster of the given files, or None after reporting every problem."""
     clusters = []
+    documents = []  # every document of the files: their CRDs decide kinds' scope too
     failed = False
     for path in paths:
         try:
@@ -76,6 +78,7 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
             sys.stderr.write(f"kure-fn: {path}: {e}\n")
             failed = True
             continue
+        documents += docs
         found = [d for d in docs if is_cluster_config(d)]
         if not found:
             sys.stderr.write(f"kure-fn: {path}: no fn.kure.dev/v1alpha1 Cluster in this file\n")
@@ -90,7 +93,11 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
     for i, path, message in fleet_problems(clusters, [c.file for c in clusters]):
         sys.stderr.write(f"kure-fn: {clusters[i].file}: {path}: {message}\n")
         failed = True
-    return None if failed else clusters
+    if failed:
+        return None
+    for cluster in clusters:
+        cluster.crd_scopes = with_input_crds(cluster.crd_scopes, documents)
+    return clusters
 
 
 def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = frozenset()

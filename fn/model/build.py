@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..kinds import crd_scopes
 from . import config as cfg
 from .cluster import SOURCE_KINDS, Application, Bundle, Cluster, ConfigError, Node, Source
 from .rules import check_cluster
@@ -22,6 +23,7 @@ def build(doc: dict, file: str | None = None, engine_rules=None) -> Cluster:
         cluster.sources.setdefault(s["name"], Source(s["name"], typ, s[typ], f"spec.sources[{i}]"))
     cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
                      for i, n in enumerate(valid["spec"]["nodes"])]
+    cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))
     problems = check_cluster(cluster)
     if engine_rules is not None and not any(p.is_error for p in problems):
         problems += engine_rules(cluster)
@@ -43,3 +45,8 @@ def _node(spec: dict, cluster: Cluster, parent: Node | None, path: str) -> Node:
     node.children = [_node(c, cluster, node, f"{path}.children[{i}]")
                      for i, c in enumerate(spec["children"])]
     return node
+
+
+def _inline_manifests(cluster: Cluster):
+    for app in cluster.applications():
+        yield from app.spec.get("manifests") or []
