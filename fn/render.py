@@ -19,14 +19,14 @@ import posixpath
 import sys
 from pathlib import Path
 
-from .fleet import fleet_problems
+from .configs import Document, is_config, load
 from .kinds import with_input_crds
 from .krm import yamlio
 from .layout.plan import TreePlan
-from .model.cluster import Cluster, ConfigError
-from .model.config import is_cluster_config
+from .model.cluster import Cluster
+from .model.config import KIND
 from .readme import cluster_readme
-from .registry import build_cluster, engine_for_cluster
+from .registry import engine_for_cluster
 
 README = "README.md"
 CHECKSUMS = "checksums.txt"
@@ -46,8 +46,6 @@ def main(argv: list[str]) -> int:
         return 1
     out = Path(args.output)
     for cluster in clusters:
-        for w in cluster.warnings:
-            sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
         cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
         engine = engine_for_cluster(cluster)
         existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
@@ -66,9 +64,10 @@ def main(argv: list[str]) -> int:
 
 
 def load_clusters(paths: list[str]) -> list[Cluster] | None:
-    """Every Cluster of the given files, or None after reporting every problem."""
-    clusters = []
-    documents = []  # every document of the files: their CRDs decide kinds' scope too
+    """Every Cluster of the given files (merged with the Profiles found in
+    them), or None after reporting every problem. Warnings go to stderr."""
+    documents: list[Document] = []
+    objects: list = []  # every document of the files: their CRDs decide kinds' scope too
     failed = False
     for path in paths:
         try:
@@ -78,25 +77,28 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
             sys.stderr.write(f"kure-fn: {path}: {e}\n")
             failed = True
             continue
-        documents += docs
-        found = [d for d in docs if is_cluster_config(d)]
+        objects += docs
+        found = [Document(d, path) for d in docs if is_config(d)]
         if not found:
-            sys.stderr.write(f"kure-fn: {path}: no fn.kure.dev/v1alpha1 Cluster in this file\n")
+            sys.stderr.write(f"kure-fn: {path}: no fn.kure.dev/v1alpha1 Cluster or Profile in "
+                             "this file\n")
             failed = True
-        for doc in found:
-            try:
-                clusters.append(build_cluster(doc, path))
-            except ConfigError as e:
-                for p in e.problems:
-                    sys.stderr.write(f"kure-fn: {path}: {p}\n")
-                failed = True
-    for i, path, message in fleet_problems(clusters, [c.file for c in clusters]):
-        sys.stderr.write(f"kure-fn: {clusters[i].file}: {path}: {message}\n")
+        documents += found
+    if not failed and not any(d.kind == KIND for d in documents):
+        sys.stderr.write("kure-fn: no fn.kure.dev/v1alpha1 Cluster in the given files (only "
+                         "Profiles)\n")
         failed = True
-    if failed:
+    loaded = load(documents)
+    for r in loaded.reports:
+        level = "" if r.severity == "error" else f"{r.severity}: "
+        where = f"{r.document.file}: " if r.document and r.document.file else ""
+        field_path = f"{r.path}: " if r.path else ""
+        sys.stderr.write(f"kure-fn: {level}{where}{field_path}{r.message}\n")
+    if failed or loaded.has_errors:
         return None
+    clusters = [c for c, _ in loaded.clusters]
     for cluster in clusters:
-        cluster.crd_scopes = with_input_crds(cluster.crd_scopes, documents)
+        cluster.crd_scopes = with_input_crds(cluster.crd_scopes, objects)
     return clusters
 
 
