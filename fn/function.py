@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .engine import OWNER, Generated
 from .configs import Document, Loaded, Report, is_config, is_profile, load
+from .kinds import with_input_crds
 from .krm.resourcelist import FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Results
 from .model import config as cfg
 from .model.cluster import Cluster
@@ -114,6 +115,7 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
 
     config_items = {id(d.source) for d in configs if d.source is not None}
     kept = _drop_owned(rl.items, {c.name for c, _ in clusters}, config_items, out)
+    _add_input_crds(clusters, kept)
     render = _render(loaded, kept, config_items, engine_factory, out)
     _check_overwrites(loaded, kept, render, out)
     if out.has_errors():
@@ -137,6 +139,14 @@ def _emit(out: Results, r: Report) -> None:
     report = out.error if r.severity == "error" else out.warning
     report(r.message, ref=r.document.ref() if r.document else None, path=r.path,
            file=_file_ref(r.document))
+
+
+def _add_input_crds(clusters, items: list[KubeObject]) -> None:
+    """CustomResourceDefinitions among the package's items decide their kinds'
+    scope too (after the clusters' inline manifests)."""
+    objects = [it.data for it in items]
+    for cluster, _ in clusters:
+        cluster.crd_scopes = with_input_crds(cluster.crd_scopes, objects)
 
 
 def _drop_owned(items: list[KubeObject], rendered: set[str], config_items: set[int],

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from .configs import Document, is_config, load
+from .kinds import with_input_crds
 from .krm import yamlio
 from .layout.plan import TreePlan
 from .model.cluster import Cluster
@@ -66,6 +67,7 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
     """Every Cluster of the given files (merged with the Profiles found in
     them), or None after reporting every problem. Warnings go to stderr."""
     documents: list[Document] = []
+    objects: list = []  # every document of the files: their CRDs decide kinds' scope too
     failed = False
     for path in paths:
         try:
@@ -75,6 +77,7 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
             sys.stderr.write(f"kure-fn: {path}: {e}\n")
             failed = True
             continue
+        objects += docs
         found = [Document(d, path) for d in docs if is_config(d)]
         if not found:
             sys.stderr.write(f"kure-fn: {path}: no fn.kure.dev/v1alpha1 Cluster or Profile in "
@@ -91,7 +94,12 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
         where = f"{r.document.file}: " if r.document and r.document.file else ""
         field_path = f"{r.path}: " if r.path else ""
         sys.stderr.write(f"kure-fn: {level}{where}{field_path}{r.message}\n")
-    return None if failed or loaded.has_errors else [c for c, _ in loaded.clusters]
+    if failed or loaded.has_errors:
+        return None
+    clusters = [c for c, _ in loaded.clusters]
+    for cluster in clusters:
+        cluster.crd_scopes = with_input_crds(cluster.crd_scopes, objects)
+    return clusters
 
 
 def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = frozenset()

@@ -45,11 +45,22 @@ HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 OPERATOR_GROUP = "fluxcd.controlplane.io"
 SYNC = "<bootstrap sync>"
+# (API group, kind) of the cluster-scoped kinds the tests use, written out
+# here (not taken from fn.kinds) so the simulation judges kure-fn independently;
+# CustomResourceDefinitions found in the repository add their own kinds.
 CLUSTER_SCOPED = frozenset({
-    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-    "PriorityClass", "StorageClass", "IngressClass", "ClusterIssuer", "PersistentVolume",
-    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService",
-    "RuntimeClass", "GatewayClass", "ClusterPolicy", "ClusterSecretStore",
+    ("", "Namespace"), ("", "PersistentVolume"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("scheduling.k8s.io", "PriorityClass"), ("storage.k8s.io", "StorageClass"),
+    ("networking.k8s.io", "IngressClass"), ("networking.k8s.io", "IPAddress"),
+    ("cert-manager.io", "ClusterIssuer"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("apiregistration.k8s.io", "APIService"), ("node.k8s.io", "RuntimeClass"),
+    ("gateway.networking.k8s.io", "GatewayClass"), ("kyverno.io", "ClusterPolicy"),
+    ("external-secrets.io", "ClusterSecretStore"),
 })
 
 Key = tuple  # (group, kind, namespace, name)
@@ -89,10 +100,15 @@ class Simulation:
     followed: list[str] = field(default_factory=list)            # Kustomizations built
     skipped: list[str] = field(default_factory=list)             # other sources' Kustomizations
     own_sources: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, ns, name)
+    crds: dict[tuple[str, str], bool] = field(default_factory=dict)  # (group, kind) -> namespaced
     problems: list[str] = field(default_factory=list)
 
     def exists(self, key: Key) -> bool:
         return key in self.applied or key in self.created
+
+    def is_namespaced(self, obj: dict) -> bool:
+        key = (group_of(obj), obj.get("kind"))
+        return self.crds.get(key, key not in CLUSTER_SCOPED)
 
     def kinds_applied(self, kind: str) -> list[dict]:
         return [o for k, o in self.objects.items() if k[1] == kind]
@@ -117,9 +133,8 @@ class Kustomize:
         return self.cache[directory]
 
 
-def generated_objects(repo: Path, cluster: str | None = None) -> dict[Key, str]:
-    """Every object on disk carrying the ownership annotation (of `cluster`, or any)."""
-    out: dict[Key, str] = {}
+def documents(repo: Path):
+    """(repository-relative path, object) of every YAML object on disk."""
     for f in sorted(repo.rglob("*.y*ml")):
         rel = f.relative_to(repo)
         if any(part.startswith(".") for part in rel.parts) or f.suffix not in (".yaml", ".yml"):
@@ -129,14 +144,31 @@ def generated_objects(repo: Path, cluster: str | None = None) -> dict[Key, str]:
         except yaml.YAMLError:
             continue
         for d in docs:
-            if not isinstance(d, dict):
-                continue
-            anns = (d.get("metadata") or {}).get("annotations") or {}
-            owner = anns.get(OWNER)
-            if owner is None or str(anns.get(LOCAL_CONFIG, "")).lower() == "true":
-                continue
-            if cluster is None or owner == cluster:
-                out[key_of(d)] = rel.as_posix()
+            if isinstance(d, dict):
+                yield rel.as_posix(), d
+
+
+def generated_objects(repo: Path, cluster: str | None = None) -> dict[Key, str]:
+    """Every object on disk carrying the ownership annotation (of `cluster`, or any)."""
+    out: dict[Key, str] = {}
+    for rel, d in documents(repo):
+        anns = (d.get("metadata") or {}).get("annotations") or {}
+        owner = anns.get(OWNER)
+        if owner is None or str(anns.get(LOCAL_CONFIG, "")).lower() == "true":
+            continue
+        if cluster is None or owner == cluster:
+            out[key_of(d)] = rel
+    return out
+
+
+def crd_scopes(repo: Path) -> dict[tuple[str, str], bool]:
+    """(group, kind) -> namespaced, from the CustomResourceDefinitions on disk."""
+    out: dict[tuple[str, str], bool] = {}
+    for _, d in documents(repo):
+        if (group_of(d), d.get("kind")) == ("apiextensions.k8s.io", "CustomResourceDefinition"):
+            spec = d.get("spec") or {}
+            out[(spec.get("group"), (spec.get("names") or {}).get("kind"))] = \
+                spec.get("scope") != "Cluster"
     return out
 
 
@@ -158,6 +190,7 @@ def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
     kustomize = Kustomize(repo)
     cluster = cluster or posixpath.basename(cluster_dir)
     sim.generated = {**generated_objects(repo, cluster), **(also or {})}
+    sim.crds = crd_scopes(repo)
 
     root = _build(sim, kustomize, cluster_dir, SYNC, None)
     _bootstrap(sim, root or [], namespace, own_sources)
@@ -217,9 +250,10 @@ def _build(sim: Simulation, kustomize: Kustomize, directory: str, applier: str,
     objects = []
     for obj in result:
         sim.built.setdefault(key_of(obj), []).append(applier)
-        key = _effective_key(obj, target_namespace)
-        if target_namespace and key[1] not in CLUSTER_SCOPED:
-            obj = {**obj, "metadata": {**(obj.get("metadata") or {}), "namespace": target_namespace}}
+        moved_to = target_namespace if sim.is_namespaced(obj) else None
+        key = _effective_key(obj, moved_to)
+        if moved_to:
+            obj = {**obj, "metadata": {**(obj.get("metadata") or {}), "namespace": moved_to}}
         sim.applied.setdefault(key, []).append(applier)
         sim.objects[key] = obj
         objects.append(obj)
@@ -305,7 +339,6 @@ def _is_flux_kustomization(obj: dict) -> bool:
 
 
 def _effective_key(obj: dict, target_namespace: str | None) -> Key:
+    """The key of an object as applied; target_namespace only for namespaced ones."""
     group, kind, ns, name = key_of(obj)
-    if target_namespace and kind not in CLUSTER_SCOPED:
-        ns = target_namespace
-    return group, kind, ns, name
+    return group, kind, target_namespace or ns, name

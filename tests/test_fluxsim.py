@@ -156,3 +156,35 @@ def test_target_namespace_moves_objects_before_references_resolve(tmp_path):
         "  targetNamespace: team\n"
     sim = fluxsim.check(write(tmp_path, files), "clusters/c")
     assert ("", "ConfigMap", "team", "settings") in sim.applied
+
+
+def test_target_namespace_moves_only_namespaced_objects(tmp_path):
+    """Scope by API group and kind; a CustomResourceDefinition in the tree
+    decides for its kind."""
+    files = sound_tree()
+    files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
+        name="app", path="./clusters/c/apps/app", kind="GitRepository", source="flux-system") + \
+        "  targetNamespace: team\n"
+    files["clusters/c/apps/app/kustomization.yaml"] = kustomization("cm.yaml", "objects.yaml")
+    files["clusters/c/apps/app/objects.yaml"] = """\
+apiVersion: networking.k8s.io/v1
+kind: IPAddress
+metadata: {name: 10.96.0.20}
+---
+apiVersion: metallb.io/v1beta1
+kind: IPAddressPool
+metadata: {name: pool}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec: {group: example.com, scope: Cluster, names: {kind: Widget, plural: widgets}}
+"""
+    sim = fluxsim.check(write(tmp_path, files), "clusters/c")
+    assert ("networking.k8s.io", "IPAddress", "", "10.96.0.20") in sim.applied
+    assert ("metallb.io", "IPAddressPool", "team", "pool") in sim.applied
+    assert ("example.com", "Widget", "", "w") in sim.applied

@@ -504,6 +504,34 @@ def test_invalid_configs_give_clean_errors(case):
     check_clean_error(text, out, field)
 
 
+FIELD_MISTAKES = ("root with ..", "cluster name", "unknown spec field", "emit typo", "days")
+
+
+@st.composite
+def field_and_reference_mistakes(draw):
+    """A field mistake outside the bundles and a dependsOn naming no bundle."""
+    cfg, selected = draw(clusters().filter(lambda c: _bundles(c[0])))
+    cfg = copy.deepcopy(cfg)
+    mistakes = dict(_mistakes(cfg))
+    name = draw(st.sampled_from(FIELD_MISTAKES))
+    field = mistakes[name](cfg)
+    first, path = _bundles(cfg)[0]
+    first["dependsOn"] = ["no-such-bundle"]
+    return cfg, selected, name, field, f"{path}.dependsOn[0]"
+
+
+@SETTINGS
+@given(case=field_and_reference_mistakes())
+def test_field_errors_do_not_hide_reference_errors(case):
+    """Amendment C: every problem in one run."""
+    cfg, selected, name, field, dependency = case
+    text = resource_list(cfg, selected)
+    rc, out, err = run_quiet(text)
+    assert rc == 1 and "Traceback" not in err, (name, out)
+    check_clean_error(text, out, field)
+    check_clean_error(text, out, dependency)
+
+
 # -- random damage ------------------------------------------------------------------------
 
 def _paths(value, prefix=()):

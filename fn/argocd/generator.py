@@ -41,7 +41,7 @@ class ResourceGenerator(BundleGenerator):
                 if app.helm is not None:
                     out.append(Generated(self.helm_application(app, inner[app.name]), "app", app))
                 elif app.spec.get("manifests") is not None:
-                    out.extend(Generated(with_default_namespace(m, app.namespace), "app", app)
+                    out.extend(Generated(with_default_namespace(m, app.namespace, cluster.crd_scopes), "app", app)
                                for m in app.spec["manifests"])
         return out
 

@@ -83,7 +83,7 @@ class ResourceGenerator(BundleGenerator):
 
     @staticmethod
     def _manifest(m: dict, app: Application) -> dict:
-        return with_default_namespace(m, app.namespace)
+        return with_default_namespace(m, app.namespace, app.cluster.crd_scopes)
 
     # -- declared sources -------------------------------------------------------
     def sources(self, cluster: Cluster, bundles: Iterable[Bundle],

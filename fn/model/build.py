@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from ..kinds import crd_scopes
 from . import config as cfg
 from .cluster import SOURCE_KINDS, Application, Bundle, Cluster, ConfigError, Node, Source
 from .rules import check_cluster
+from .salvage import UNSOUND, Salvage
 from .schema import Problem
+
+# lists whose entries other fields name (dependsOn, source, helm.dependsOn)
+NAMED_LISTS = ("sources", "bundles", "applications")
 
 
 def build(doc: dict, file: str | None = None, engine_rules=None) -> Cluster:
@@ -15,13 +20,8 @@ def build(doc: dict, file: str | None = None, engine_rules=None) -> Cluster:
     problems: list[Problem] = []
     valid = cfg.CLUSTER.validate(doc, "", problems)
     if problems:
-        raise ConfigError(problems, file)
-    cluster = Cluster(name=valid["metadata"]["name"], spec=valid["spec"], document=doc, file=file)
-    for i, s in enumerate(valid["spec"]["sources"]):
-        typ = next(k for k in SOURCE_KINDS if s.get(k) is not None)
-        cluster.sources.setdefault(s["name"], Source(s["name"], typ, s[typ], f"spec.sources[{i}]"))
-    cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
-                     for i, n in enumerate(valid["spec"]["nodes"])]
+        raise ConfigError(problems + rule_problems_despite(problems, doc, file), file)
+    cluster = _model(valid["metadata"]["name"], valid["spec"], doc, file)
     problems = check_cluster(cluster)
     if engine_rules is not None and not any(p.is_error for p in problems):
         problems += engine_rules(cluster)
@@ -30,6 +30,34 @@ def build(doc: dict, file: str | None = None, engine_rules=None) -> Cluster:
     if errors:
         raise ConfigError(errors, file)
     return cluster
+
+
+def _model(name: str, spec: dict, doc: dict, file: str | None) -> Cluster:
+    """The model of a validated spec."""
+    cluster = Cluster(name=name, spec=spec, document=doc, file=file)
+    for i, s in enumerate(spec["sources"]):
+        typ = next(k for k in SOURCE_KINDS if s.get(k) is not None)
+        cluster.sources.setdefault(s["name"], Source(s["name"], typ, s[typ], f"spec.sources[{i}]"))
+    cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
+                     for i, n in enumerate(spec["nodes"])]
+    cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))
+    return cluster
+
+
+def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) -> list[Problem]:
+    """The model rules' errors over what of `doc` validated, beside its field
+    `errors` (amendment C: every problem in one run), except those the field
+    errors may have caused. The engine's rules wait for a sound model."""
+    if not isinstance(doc, dict):
+        return []
+    salvage = Salvage(named_lists=NAMED_LISTS)
+    spec = salvage.value(cfg.SPEC, doc.get("spec"), "spec")
+    if spec is UNSOUND:
+        return []
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    name = meta.get("name") if isinstance(meta.get("name"), str) else ""
+    found = [salvage.problem(p) for p in check_cluster(_model(name, spec, doc, file)) if p.is_error]
+    return [p for p in found if not salvage.caused_by_drops(p, errors)]
 
 
 def _node(spec: dict, cluster: Cluster, parent: Node | None, path: str) -> Node:
@@ -43,3 +71,8 @@ def _node(spec: dict, cluster: Cluster, parent: Node | None, path: str) -> Node:
     node.children = [_node(c, cluster, node, f"{path}.children[{i}]")
                      for i, c in enumerate(spec["children"])]
     return node
+
+
+def _inline_manifests(cluster: Cluster):
+    for app in cluster.applications():
+        yield from app.spec.get("manifests") or []

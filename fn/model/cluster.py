@@ -153,6 +153,9 @@ class Cluster:
     nodes: list[Node] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    # (API group, kind) -> namespaced, from the input's CustomResourceDefinitions
+    # (fn.kinds): the inline manifests' (build), then the shell's other items
+    crd_scopes: dict = field(default_factory=dict)
 
     # -- settings ---------------------------------------------------------
     @property
