@@ -8,6 +8,8 @@ import copy
 import itertools
 import posixpath
 
+import re
+
 import pytest
 import yaml
 
@@ -407,7 +409,8 @@ def _render_dir(configs, out):
 @pytest.mark.parametrize("pkg", example_dirs("flux"), ids=lambda p: p.name)
 def test_render_directory_is_sound_under_flux(tmp_path, pkg):
     need("kubectl")
-    configs = sorted(p for p in pkg.rglob("*.yaml") if "kind: Cluster" in p.read_text())
+    configs = sorted(p for p in pkg.rglob("*.yaml")
+                     if re.search(r"^kind: (Cluster|Profile)$", p.read_text(), re.M))
     proc = _render_dir(configs, tmp_path)
     assert proc.returncode == 0, proc.stderr
     for name, directory in kptrepo.cluster_dirs(pkg).items():
