@@ -200,10 +200,16 @@ def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_fac
                               f"({other[1]}); an item can be placed only once — narrow one of "
                               "the selectors", ref=ref, path=f"{app.path}.resources.selector",
                               file=src.file)
-        extra = [Generated(it.data, "selected", app) for app, its in selections for it in its]
+        extra = [Generated(it.data, "selected", app, path=f"{app.path}.resources.selector")
+                 for app, its in selections for it in its]
         by_data = {id(it.data): it for _, its in selections for it in its}
-        tree = engine_factory(cluster).create_layout_with_resources(cluster, extra=extra,
-                                                                    existing=existing)
+        try:
+            tree = engine_factory(cluster).create_layout_with_resources(cluster, extra=extra,
+                                                                        existing=existing)
+        except ConfigError as e:
+            for p in e.problems:
+                out.error(p.message, ref=ref, path=p.path, file=src.file)
+            continue
         for path, index, obj, owned, shared in tree.entries():
             result.writer.setdefault(path, (cluster, src))
             if owned:

@@ -44,13 +44,11 @@ def main(argv: list[str]) -> int:
     if clusters is None:
         return 1
     out = Path(args.output)
-    for cluster in clusters:
-        for w in cluster.warnings:
-            sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
+    trees = render_all(clusters, out)
+    if trees is None:
+        return 1
+    for cluster, files in trees:
         cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
-        engine = engine_for_cluster(cluster)
-        existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
-        files = rendered_files(cluster, engine, existing=existing)
         removed, kept = prune(out, cluster_dir, files)
         for rel in kept:
             sys.stderr.write(f"kure-fn: warning: {posixpath.join(cluster_dir, rel)} is no longer "
@@ -91,6 +89,25 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
         sys.stderr.write(f"kure-fn: {clusters[i].file}: {path}: {message}\n")
         failed = True
     return None if failed else clusters
+
+
+def render_all(clusters: list[Cluster], out: Path) -> list[tuple[Cluster, dict[str, bytes]]] | None:
+    """Every cluster's files, before any is written; None after reporting
+    every problem (objects given twice, names too long)."""
+    trees = []
+    failed = False
+    for cluster in clusters:
+        for w in cluster.warnings:
+            sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
+        engine = engine_for_cluster(cluster)
+        existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
+        try:
+            trees.append((cluster, rendered_files(cluster, engine, existing=existing)))
+        except ConfigError as e:
+            for p in e.problems:
+                sys.stderr.write(f"kure-fn: {cluster.file}: {p}\n")
+            failed = True
+    return None if failed else trees
 
 
 def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = frozenset()

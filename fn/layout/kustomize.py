@@ -39,7 +39,7 @@ def stamp(g: Generated, cluster_name: str) -> dict:
     meta = dict(obj.get("metadata") or {})
     anns = dict(meta.get("annotations") or {})
     anns[OWNER] = cluster_name
-    user_manifest = g.role == "app" and g.owner.helm is None
+    user_manifest = g.given and g.role == "app"
     meta["annotations"] = anns if user_manifest else dict(sorted(anns.items()))
     if not user_manifest:  # Kubernetes' usual order: name, namespace, labels, annotations
         first = ("name", "namespace", "labels", "annotations")
@@ -60,7 +60,8 @@ def place(tree: Tree, generated: list[Generated], cluster, naming: str, director
             continue
         name = g.filename or file_name(g.obj, naming)
         obj = g.obj if g.role == "selected" else stamp(g, cluster.name)
-        tree.add(posixpath.join(directory_of(g), name), obj, owned=g.role != "selected")
+        tree.add(posixpath.join(directory_of(g), name), obj, owned=g.role != "selected",
+                 origin=g.path)
 
 
 def bundle_lists(tree: Tree, bundle_dirs: set[str], mode: str) -> dict[str, list[str]]:

@@ -133,8 +133,6 @@ def _applications(cluster: Cluster, problems: list[Problem]) -> None:
     for app in cluster.applications():
         if app.helm is not None:
             _helm(cluster, app, problems)
-        elif app.spec.get("manifests") is not None:
-            _manifests(app, problems)
 
 
 def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
@@ -184,20 +182,6 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
         if chart.startswith("/") or ".." in chart.split("/"):
             problems.append(Problem(f"{p}.chart", f"{chart!r} must be a path inside source "
                                                   f"{source_name!r}, e.g. ./charts/app"))
-
-
-def _manifests(app: Application, problems: list[Problem]) -> None:
-    seen: dict = {}
-    for i, m in enumerate(app.spec["manifests"]):
-        meta = m.get("metadata") or {}
-        key = (m.get("apiVersion", "").split("/")[0] if "/" in m.get("apiVersion", "") else "",
-               m.get("kind"), meta.get("namespace"), meta.get("name"))
-        if key in seen:
-            problems.append(Problem(f"{app.path}.manifests[{i}]",
-                                    f"{m.get('kind')} {meta.get('name')!r} is already defined at "
-                                    f"manifests[{seen[key]}]"))
-        else:
-            seen[key] = i
 
 
 def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:

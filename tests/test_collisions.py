@@ -1,0 +1,70 @@
+"""What one tree must not hold twice, and names a file system cannot hold,
+beyond the bad-input corpus (tests/badinput): directory mode, the library
+API, Argo CD, and fleets."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from fn import ConfigError, engine_for
+from fn import load_cluster
+from fn.cli import main
+
+
+def config(nodes, name="dev", **spec) -> dict:
+    return {"apiVersion": "fn.kure.dev/v1alpha1", "kind": "Cluster", "metadata": {"name": name},
+            "spec": {"nodes": nodes, **spec}}
+
+
+def manifests_app(name, *objs, **app) -> dict:
+    return {"name": name, "manifests": list(objs), **app}
+
+
+def cm(name, **meta) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, **meta}}
+
+
+TWICE = config([{"name": "apps", "bundles": [
+    {"name": "one", "applications": [manifests_app("a", cm("x", namespace="web"))]},
+    {"name": "two", "applications": [manifests_app("a", cm("x"), namespace="web")]}]}])
+FIRST = "spec.nodes[0].bundles[0].applications[0].manifests[0]"
+SECOND = "spec.nodes[0].bundles[1].applications[0].manifests[0]"
+
+
+def test_the_library_refuses_a_tree_with_one_object_twice():
+    cluster = load_cluster(TWICE)
+    with pytest.raises(ConfigError) as e:
+        engine_for("flux").create_layout_with_resources(cluster)
+    (p,) = e.value.problems
+    assert p.path == SECOND and FIRST in p.message
+
+
+def test_directory_mode_writes_nothing_when_an_object_comes_twice(tmp_path, capsys):
+    other = tmp_path / "ok.yaml"
+    other.write_text(yaml.safe_dump(config([{"name": "apps", "bundles": [{"name": "b"}]}], name="ok")))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(TWICE))
+    assert main(["render", str(other), str(bad), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}: {SECOND}: ConfigMap 'x' in namespace 'web' comes from two places" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_argocd_trees_are_checked_alike():
+    cluster = load_cluster(config(TWICE["spec"]["nodes"], gitops="argocd",
+                                  argocd={"repoURL": "https://github.com/o/r.git"}))
+    with pytest.raises(ConfigError) as e:
+        engine_for("argocd").create_layout_with_resources(cluster)
+    assert [p.path for p in e.value.problems] == [SECOND]
+
+
+def test_argocd_keeps_an_object_its_namespace_under_a_target_namespace():
+    """Argo CD's destination namespace fills in a missing namespace only;
+    Flux's targetNamespace replaces every namespace (kustomize)."""
+    nodes = [{"name": "apps", "bundles": [{"name": "b", "targetNamespace": "t", "applications": [
+        manifests_app("a", cm("x", namespace="a")), manifests_app("c", cm("x", namespace="c"))]}]}]
+    argo = load_cluster(config(nodes, gitops="argocd", argocd={"repoURL": "https://github.com/o/r.git"}))
+    engine_for("argocd").create_layout_with_resources(argo)
+    with pytest.raises(ConfigError):
+        engine_for("flux").create_layout_with_resources(load_cluster(config(nodes)))
