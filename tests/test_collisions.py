@@ -68,3 +68,32 @@ def test_argocd_keeps_an_object_its_namespace_under_a_target_namespace():
     engine_for("argocd").create_layout_with_resources(argo)
     with pytest.raises(ConfigError):
         engine_for("flux").create_layout_with_resources(load_cluster(config(nodes)))
+
+
+def _chart_sources(cluster) -> dict[str, str]:
+    objs = engine_for("flux").generate_from_cluster(cluster)
+    return {o["metadata"]["name"]: o["kind"] for o in objs if o["kind"].endswith("Repository")}
+
+
+def helm_bundle(*repos) -> list[dict]:
+    return [{"name": "apps", "bundles": [{"name": "b", "applications": [
+        {"name": f"a{i}", "helm": {"repository": r, "version": "1.0.0"}}
+        for i, r in enumerate(repos)]}]}]
+
+
+@pytest.mark.parametrize("mode", ["gotk", "flux-operator"])
+def test_a_chart_source_is_never_named_like_the_source_bootstrap_creates(mode):
+    """oci://flux/system would derive flux-system: the bootstrap source's name."""
+    cluster = load_cluster(config(helm_bundle("oci://flux/system"), bootstrap={
+        "mode": mode, "fluxVersion": "2.6.x",
+        "sync": {"kind": "OCIRepository", "url": "oci://ghcr.io/o/fleet"}}))
+    names = _chart_sources(cluster)
+    assert "flux-system" not in names and list(names)[0].startswith("flux-system-")
+    engine_for("flux").create_layout_with_resources(cluster)  # no clash left
+
+
+def test_a_chart_source_is_never_named_like_an_undeclared_tree_source():
+    cluster = load_cluster(config(helm_bundle("https://charts.example.com"),
+                                  flux={"sourceRef": {"kind": "GitRepository", "name": "charts-example-com"}}))
+    (name,) = _chart_sources(cluster)
+    assert name.startswith("charts-example-com-")
