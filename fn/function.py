@@ -48,7 +48,7 @@ def find_configs(rl: ResourceList) -> list[ConfigSource]:
 def near_misses(rl: ResourceList, out: Results) -> None:
     """Objects meant as a Cluster config but misspelt (apiVersion or kind) are
     errors, never silently skipped: skipping one would prune its tree."""
-    group = cfg.API_VERSION.split("/")[0]
+    group = cfg.API_GROUP
     objs = [(it.data, it) for it in rl.items]
     fc = KubeObject(rl.function_config) if isinstance(rl.function_config, dict) else None
     if fc is not None and _twin(rl.items, fc) is None:  # kpt render: the config is an item too
