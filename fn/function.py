@@ -14,6 +14,7 @@ from __future__ import annotations
 from .engine import OWNER, Generated
 from .fleet import fleet_problems
 from .krm.resourcelist import FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Results
+from .layout.kustomize import blocking_files
 from .model import config as cfg
 from .model.cluster import Cluster, ConfigError
 from .model.config import is_cluster_config
@@ -223,7 +224,8 @@ def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_fac
 
 
 def _check_overwrites(kept: list[KubeObject], render: Rendered, out: Results) -> None:
-    """A file kure-fn writes must not hold an item it does not own or move."""
+    """A file kure-fn writes must not hold an item it does not own or move,
+    and no other file may break the tree (`blocking_files`)."""
     moved = {id(it) for it, _, _ in render.placements}
     held: dict[str, KubeObject] = {}  # files that keep items kure-fn does not place
     for it in kept:
@@ -238,6 +240,9 @@ def _check_overwrites(kept: list[KubeObject], render: Rendered, out: Results) ->
                       "which kure-fn did not generate; move or delete that file, or change "
                       "spec.layout.root", ref=cluster.ref(), path="spec.layout.root",
                       file=src.file)
+    for path, problem in blocking_files(written, held.__contains__):
+        cluster, src = render.writer[path]
+        out.error(problem, ref=cluster.ref(), path="spec.layout.root", file=src.file)
 
 
 def _selectable(it: KubeObject, config_items: set[int]) -> bool:

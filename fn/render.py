@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .fleet import fleet_problems
 from .krm import yamlio
+from .layout.kustomize import blocking_files
 from .layout.plan import TreePlan
 from .model.cluster import Cluster, ConfigError
 from .model.config import is_cluster_config
@@ -93,7 +94,7 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
 
 def render_all(clusters: list[Cluster], out: Path) -> list[tuple[Cluster, dict[str, bytes]]] | None:
     """Every cluster's files, before any is written; None after reporting
-    every problem (objects given twice, names too long)."""
+    every problem (objects given twice, names too long, files in the way)."""
     trees = []
     failed = False
     for cluster in clusters:
@@ -102,12 +103,22 @@ def render_all(clusters: list[Cluster], out: Path) -> list[tuple[Cluster, dict[s
         engine = engine_for_cluster(cluster)
         existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
         try:
-            trees.append((cluster, rendered_files(cluster, engine, existing=existing)))
+            files = rendered_files(cluster, engine, existing=existing)
         except ConfigError as e:
             for p in e.problems:
                 sys.stderr.write(f"kure-fn: {cluster.file}: {p}\n")
             failed = True
+            continue
+        for _, message in blocking_files(files, lambda p: _is_file(out / p)):
+            sys.stderr.write(f"kure-fn: {cluster.file}: spec.layout.root: {message}\n")
+            failed = True
+        trees.append((cluster, files))
     return None if failed else trees
+
+
+def _is_file(path: Path) -> bool:
+    """Something other than a directory is at `path`."""
+    return (path.exists() or path.is_symlink()) and not path.is_dir()
 
 
 def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = frozenset()

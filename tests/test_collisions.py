@@ -97,3 +97,31 @@ def test_a_chart_source_is_never_named_like_an_undeclared_tree_source():
                                   flux={"sourceRef": {"kind": "GitRepository", "name": "charts-example-com"}}))
     (name,) = _chart_sources(cluster)
     assert name.startswith("charts-example-com-")
+
+
+ONE_APP = config([{"name": "apps", "bundles": [{"name": "web", "applications": [
+    manifests_app("web", cm("x"))]}]}])
+
+
+@pytest.mark.parametrize("rival", ["kustomization.yml", "Kustomization"])
+def test_directory_mode_refuses_a_second_kustomization_file(tmp_path, capsys, rival):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(ONE_APP))
+    app_dir = tmp_path / "out" / "clusters" / "dev" / "apps" / "web"
+    app_dir.mkdir(parents=True)
+    (app_dir / rival).write_text("resources: []\n")
+    assert main(["render", str(cfg), "-o", str(tmp_path / "out")]) == 1
+    assert (f"spec.layout.root: clusters/dev/apps/web/{rival} sits where kure-fn writes "
+            "clusters/dev/apps/web/kustomization.yaml") in capsys.readouterr().err
+    assert sorted(p.name for p in app_dir.iterdir()) == [rival]  # nothing written
+
+
+def test_directory_mode_refuses_a_root_that_is_a_file(tmp_path, capsys):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(ONE_APP))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "clusters").write_text("a file\n")
+    assert main(["render", str(cfg), "-o", str(tmp_path / "out")]) == 1
+    assert "spec.layout.root: clusters is a file, but kure-fn writes clusters/dev/" \
+        in capsys.readouterr().err
+    assert (tmp_path / "out" / "clusters").read_text() == "a file\n"
