@@ -127,6 +127,12 @@ class WorkflowEngine:
         `Problem`s (errors and warnings) with config field paths."""
         return []
 
+    def shared_names(self, cluster) -> list[tuple[tuple, str, str]]:
+        """(key, config field, description) of each name that one place holds
+        for every cluster of a run, so two clusters must not both give it
+        (`fn.fleet`); e.g. Argo CD Applications, all in one namespace."""
+        return []
+
     def listed_if_present(self, cluster) -> frozenset[str]:
         """Files the tree lists when they exist in the repository but never
         generates (and never takes as `resources`), e.g. gotk-components.yaml."""

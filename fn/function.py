@@ -107,7 +107,7 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
                   f"the function config (function config given: {what})")
     if out:
         return _done(rl, out)
-    clusters = _build_clusters(configs, out)
+    clusters = _build_clusters(configs, out, engine_factory)
     if out.has_errors():
         return _done(rl, out)
 
@@ -132,7 +132,8 @@ def _done(rl: ResourceList, out: Results) -> ResourceList:
     return rl
 
 
-def _build_clusters(configs: list[ConfigSource], out: Results) -> list[tuple[Cluster, ConfigSource]]:
+def _build_clusters(configs: list[ConfigSource], out: Results,
+                    engine_factory=engine_for_cluster) -> list[tuple[Cluster, ConfigSource]]:
     """Every valid cluster; problems (names shared, trees nesting) go to `out`."""
     clusters: list[tuple[Cluster, ConfigSource]] = []
     for src in configs:
@@ -147,7 +148,8 @@ def _build_clusters(configs: list[ConfigSource], out: Results) -> list[tuple[Clu
         for w in cluster.warnings:
             out.warning(w.message, ref=ref, path=w.path, file=src.file)
     for i, path, message in fleet_problems([c for c, _ in clusters],
-                                           [s.file["path"] if s.file else None for _, s in clusters]):
+                                           [s.file["path"] if s.file else None for _, s in clusters],
+                                           engine_factory):
         cluster, src = clusters[i]
         out.error(message, ref=_ref_of(src.doc), path=path, file=src.file)
     return clusters

@@ -86,7 +86,7 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
                 for p in e.problems:
                     sys.stderr.write(f"kure-fn: {path}: {p}\n")
                 failed = True
-    for i, path, message in fleet_problems(clusters, [c.file for c in clusters]):
+    for i, path, message in fleet_problems(clusters, [c.file for c in clusters], engine_for_cluster):
         sys.stderr.write(f"kure-fn: {clusters[i].file}: {path}: {message}\n")
         failed = True
     return None if failed else clusters

@@ -125,3 +125,26 @@ def test_directory_mode_refuses_a_root_that_is_a_file(tmp_path, capsys):
     assert "spec.layout.root: clusters is a file, but kure-fn writes clusters/dev/" \
         in capsys.readouterr().err
     assert (tmp_path / "out" / "clusters").read_text() == "a file\n"
+
+
+def argo(name, bundle, namespace="argocd") -> dict:
+    return config([{"name": "apps", "bundles": [{"name": bundle}]}], name=name, gitops="argocd",
+                  argocd={"repoURL": "https://github.com/o/r.git", "namespace": namespace})
+
+
+def test_argocd_application_names_of_a_fleet_may_meet_in_different_namespaces(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(yaml.safe_dump(argo("a", "b-c")))
+    b.write_text(yaml.safe_dump(argo("a-b", "c", namespace="argocd-two")))
+    assert main(["render", str(a), str(b), "-o", str(tmp_path / "out")]) == 0
+
+
+def test_directory_mode_names_both_clusters_files(tmp_path, capsys):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(yaml.safe_dump(argo("a", "b")))  # root Application a, bundle Application a-b
+    b.write_text(yaml.safe_dump(argo("a-b", "c")))  # root Application a-b
+    assert main(["render", str(a), str(b), "-o", str(tmp_path / "out")]) == 1
+    assert (f"{b}: metadata.name: the Argo CD Application name 'a-b' (the namespace 'argocd' holds "
+            "the Applications of every cluster) is also the name that cluster 'a' gives at "
+            f"spec.nodes[0].bundles[0].name, in {a}") in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
