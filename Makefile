@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXAMPLE ?= examples/platform
 
-.PHONY: demo test bench lock clean
+.PHONY: demo test bench lock flux-schemas clean
 
 # The tests run against the exact versions of constraints.txt (make lock refreshes it).
 $(BIN)/kure-fn: pyproject.toml constraints.txt
@@ -34,6 +34,11 @@ lock:
 	{ sed -n '1,2p' constraints.txt; $(VENV).lock/bin/pip freeze --exclude-editable | grep -v '^kure-fn'; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 	rm -rf $(VENV).lock
+
+## flux-schemas: rewrite fn/flux/crds from the Flux CRDs (FLUX_CRDS, default ../shared/schemas/crds)
+FLUX_CRDS ?= ../shared/schemas/crds
+flux-schemas: $(BIN)/kure-fn
+	$(BIN)/python scripts/flux-schemas.py --crds $(FLUX_CRDS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -12,38 +12,43 @@ Rules (krm-protocol.md, output.md):
 from __future__ import annotations
 
 from .engine import OWNER, Generated
-from .fleet import fleet_problems
+from .configs import Document, Loaded, Report, is_config, is_profile, load
 from .krm.resourcelist import FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Results
 from .layout.kustomize import blocking_files
 from .model import config as cfg
 from .model.cluster import Cluster, ConfigError
 from .model.config import is_cluster_config
+from .model.profiles import PROFILE_KIND
 from .records import dataclass, field
-from .registry import build_cluster, engine_for_cluster
+from .registry import engine_for_cluster
 from .selectors import select_resources
 
 TOOL_NAMES = {"flux": "Flux", "argocd": "Argo CD"}
 
 
-@dataclass
-class ConfigSource:
-    """A Cluster config document and where it came from."""
-
-    doc: dict
-    item: KubeObject | None  # the item carrying it (None: functionConfig only)
-
-    @property
-    def file(self) -> dict | None:
-        return self.item.file_ref() if self.item is not None else None
-
-
-def find_configs(rl: ResourceList) -> list[ConfigSource]:
-    """The functionConfig when it is a Cluster, else every Cluster item."""
+def find_configs(rl: ResourceList) -> list[Document]:
+    """The Cluster configs: the functionConfig when it is a Cluster, else every
+    Cluster item; and every Profile item (profiles are read from the package
+    either way)."""
     fc = rl.function_config
+    profiles = [_document(it) for it in rl.items if is_profile(it.data)]
     if is_cluster_config(fc):
         twin = _twin(rl.items, KubeObject(fc))
-        return [ConfigSource(fc, twin)]
-    return [ConfigSource(it.data, it) for it in rl.items if is_cluster_config(it.data)]
+        return [Document(fc, _file_path(twin), twin)] + profiles
+    return [_document(it) for it in rl.items if is_cluster_config(it.data)] + profiles
+
+
+def _document(item: KubeObject) -> Document:
+    return Document(item.data, _file_path(item), item)
+
+
+def _file_path(item: KubeObject | None) -> str | None:
+    ref = item.file_ref() if item is not None else None
+    return ref["path"] if ref else None
+
+
+def _file_ref(doc: Document | None) -> dict | None:
+    return doc.source.file_ref() if doc is not None and doc.source is not None else None
 
 
 def near_misses(rl: ResourceList, out: Results) -> None:
@@ -55,7 +60,7 @@ def near_misses(rl: ResourceList, out: Results) -> None:
     if fc is not None and _twin(rl.items, fc) is None:  # kpt render: the config is an item too
         objs.append((fc.data, None))
     for doc, item in objs:
-        if is_cluster_config(doc):
+        if is_config(doc):
             continue
         obj = KubeObject(doc)
         api, kind = obj.api_version, obj.kind
@@ -66,9 +71,9 @@ def near_misses(rl: ResourceList, out: Results) -> None:
         if api != cfg.API_VERSION:
             out.error(f"apiVersion {api!r} is not a kure-fn config version; "
                       f"write apiVersion: {cfg.API_VERSION}", path="apiVersion", **where)
-        if kind != cfg.KIND:
-            out.error(f"kind {kind!r} is not a kure-fn config kind; write kind: {cfg.KIND}",
-                      path="kind", **where)
+        if kind not in (cfg.KIND, PROFILE_KIND):
+            out.error(f"kind {kind!r} is not a kure-fn config kind; write kind: {cfg.KIND} "
+                      f"(or {PROFILE_KIND} for a profile)", path="kind", **where)
 
 
 def _twin(items: list[KubeObject], fc: KubeObject) -> KubeObject | None:
@@ -84,12 +89,6 @@ def _twin(items: list[KubeObject], fc: KubeObject) -> KubeObject | None:
     return None
 
 
-def _ref_of(doc: dict) -> dict:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    name = meta.get("name") if isinstance(meta.get("name"), str) else ""
-    return {"apiVersion": cfg.API_VERSION, "kind": cfg.KIND, "name": name}
-
-
 def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList:
     """Run the function on `rl` (in place) and return it with results.
     `engine_factory(cluster)` gives each cluster's engine (by `spec.gitops`).
@@ -100,21 +99,24 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     out = Results()  # this run's results (the input may carry others)
     near_misses(rl, out)
     configs = find_configs(rl)
-    if not out and not configs:
+    if not out and not any(d.kind == cfg.KIND for d in configs):
         fc = rl.function_config or {}
         what = f"{fc.get('apiVersion', '?')} {fc.get('kind', '?')}" if fc else "none"
         out.error(f"no {cfg.API_VERSION} {cfg.KIND} found: put one in the package or pass it as "
                   f"the function config (function config given: {what})")
     if out:
         return _done(rl, out)
-    clusters = _build_clusters(configs, out, engine_factory)
+    loaded = load(configs)  # each Cluster merged with its profiles, validated
+    for r in loaded.reports:
+        _emit(out, r)
     if out.has_errors():
         return _done(rl, out)
+    clusters = loaded.clusters
 
-    config_items = {id(s.item) for _, s in clusters if s.item is not None}
+    config_items = {id(d.source) for d in configs if d.source is not None}
     kept = _drop_owned(rl.items, {c.name for c, _ in clusters}, config_items, out)
-    render = _render(clusters, kept, config_items, engine_factory, out)
-    _check_overwrites(kept, render, out)
+    render = _render(loaded, kept, config_items, engine_factory, out)
+    _check_overwrites(loaded, kept, render, out)
     if out.has_errors():
         return _done(rl, out)
 
@@ -132,27 +134,10 @@ def _done(rl: ResourceList, out: Results) -> ResourceList:
     return rl
 
 
-def _build_clusters(configs: list[ConfigSource], out: Results,
-                    engine_factory=engine_for_cluster) -> list[tuple[Cluster, ConfigSource]]:
-    """Every valid cluster; problems (names shared, trees nesting) go to `out`."""
-    clusters: list[tuple[Cluster, ConfigSource]] = []
-    for src in configs:
-        ref = _ref_of(src.doc)
-        try:
-            cluster = build_cluster(src.doc, src.file["path"] if src.file else None)
-        except ConfigError as e:
-            for p in e.problems:
-                out.error(p.message, ref=ref, path=p.path or None, file=src.file)
-            continue
-        clusters.append((cluster, src))
-        for w in cluster.warnings:
-            out.warning(w.message, ref=ref, path=w.path, file=src.file)
-    for i, path, message in fleet_problems([c for c, _ in clusters],
-                                           [s.file["path"] if s.file else None for _, s in clusters],
-                                           engine_factory):
-        cluster, src = clusters[i]
-        out.error(message, ref=_ref_of(src.doc), path=path, file=src.file)
-    return clusters
+def _emit(out: Results, r: Report) -> None:
+    report = out.error if r.severity == "error" else out.warning
+    report(r.message, ref=r.document.ref() if r.document else None, path=r.path,
+           file=_file_ref(r.document))
 
 
 def _drop_owned(items: list[KubeObject], rendered: set[str], config_items: set[int],
@@ -176,12 +161,13 @@ class Rendered:
 
     generated: list[KubeObject] = field(default_factory=list)
     placements: list[tuple[KubeObject, str, int]] = field(default_factory=list)
-    writer: dict[str, tuple[Cluster, ConfigSource]] = field(default_factory=dict)  # path -> cluster
+    writer: dict[str, tuple[Cluster, Document]] = field(default_factory=dict)  # path -> cluster
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_factory,
+def _render(loaded: Loaded, kept: list[KubeObject], config_items: set[int], engine_factory,
             out: Results) -> Rendered:
+    clusters = loaded.clusters
     existing = frozenset(it.path for it in kept if it.path)
     bootstrap_files = set().union(*(engine_factory(c).listed_if_present(c) for c, _ in clusters))
     candidates = [it for it in kept
@@ -189,20 +175,17 @@ def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_fac
     result = Rendered()
     selected_by: dict[int, tuple[str, str]] = {}  # item -> (cluster, application path)
     for cluster, src in clusters:
-        ref = cluster.ref()
         selections, problems, warnings = select_resources(cluster, candidates)
-        for p in problems:
-            out.error(p.message, ref=ref, path=p.path, file=src.file)
-        for w in warnings:
-            out.warning(w.message, ref=ref, path=w.path, file=src.file)
+        for p in problems + warnings:
+            _emit(out, loaded.report(cluster, p.severity, p.message, p.path))
         for app, its in selections:
             for it in its:
                 other = selected_by.setdefault(id(it), (cluster.name, app.path))
                 if other[0] != cluster.name:
-                    out.error(f"{it.kind} {it.name!r} is also selected by cluster {other[0]!r} "
-                              f"({other[1]}); an item can be placed only once — narrow one of "
-                              "the selectors", ref=ref, path=f"{app.path}.resources.selector",
-                              file=src.file)
+                    _emit(out, loaded.report(
+                        cluster, "error", f"{it.kind} {it.name!r} is also selected by cluster "
+                        f"{other[0]!r} ({other[1]}); an item can be placed only once — narrow one "
+                        "of the selectors", f"{app.path}.resources.selector"))
         extra = [Generated(it.data, "selected", app, path=f"{app.path}.resources.selector")
                  for app, its in selections for it in its]
         by_data = {id(it.data): it for _, its in selections for it in its}
@@ -211,7 +194,7 @@ def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_fac
                                                                         existing=existing)
         except ConfigError as e:
             for p in e.problems:
-                out.error(p.message, ref=ref, path=p.path, file=src.file)
+                _emit(out, loaded.report(cluster, p.severity, p.message, p.path))
             continue
         for path, index, obj, owned, shared in tree.entries():
             result.writer.setdefault(path, (cluster, src))
@@ -225,7 +208,8 @@ def _render(clusters, kept: list[KubeObject], config_items: set[int], engine_fac
     return result
 
 
-def _check_overwrites(kept: list[KubeObject], render: Rendered, out: Results) -> None:
+def _check_overwrites(loaded: Loaded, kept: list[KubeObject], render: Rendered,
+                      out: Results) -> None:
     """A file kure-fn writes must not hold an item it does not own or move,
     and no other file may break the tree (`blocking_files`)."""
     moved = {id(it) for it, _, _ in render.placements}
@@ -237,18 +221,18 @@ def _check_overwrites(kept: list[KubeObject], render: Rendered, out: Results) ->
     for path in sorted(written):
         clash = held.get(path)
         if clash is not None:
-            cluster, src = render.writer[path]
-            out.error(f"{path} would be overwritten: it holds {clash.kind} {clash.name!r}, "
-                      "which kure-fn did not generate; move or delete that file, or change "
-                      "spec.layout.root", ref=cluster.ref(), path="spec.layout.root",
-                      file=src.file)
+            cluster, _ = render.writer[path]
+            _emit(out, loaded.report(cluster, "error", f"{path} would be overwritten: it holds "
+                                     f"{clash.kind} {clash.name!r}, which kure-fn did not "
+                                     "generate; move or delete that file, or change "
+                                     "spec.layout.root", "spec.layout.root"))
     for path, problem in blocking_files(written, held.__contains__):
-        cluster, src = render.writer[path]
-        out.error(problem, ref=cluster.ref(), path="spec.layout.root", file=src.file)
+        cluster, _ = render.writer[path]
+        _emit(out, loaded.report(cluster, "error", problem, "spec.layout.root"))
 
 
 def _selectable(it: KubeObject, config_items: set[int]) -> bool:
-    if id(it) in config_items or is_cluster_config(it.data):
+    if id(it) in config_items or is_config(it.data):
         return False
     if it.is_kptfile() or it.is_local_config() or it.annotation(FUNCTION) is not None:
         return False

@@ -19,14 +19,14 @@ import posixpath
 import sys
 from pathlib import Path
 
-from .fleet import fleet_problems
+from .configs import Document, Loaded, Report, is_config, load
 from .krm import yamlio
 from .layout.kustomize import blocking_files
 from .layout.plan import TreePlan
 from .model.cluster import Cluster, ConfigError
-from .model.config import is_cluster_config
+from .model.config import KIND
 from .readme import cluster_readme
-from .registry import build_cluster, engine_for_cluster
+from .registry import engine_for_cluster
 
 README = "README.md"
 CHECKSUMS = "checksums.txt"
@@ -41,11 +41,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     args = parser.parse_args(argv)
 
-    clusters = load_clusters(args.configs)
-    if clusters is None:
+    loaded = load_clusters(args.configs)
+    if loaded is None:
         return 1
     out = Path(args.output)
-    trees = render_all(clusters, out)
+    trees = render_all(loaded, out)
     if trees is None:
         return 1
     for cluster, files in trees:
@@ -63,9 +63,10 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def load_clusters(paths: list[str]) -> list[Cluster] | None:
-    """Every Cluster of the given files, or None after reporting every problem."""
-    clusters = []
+def load_clusters(paths: list[str]) -> Loaded | None:
+    """Every Cluster of the given files (merged with the Profiles found in
+    them), or None after reporting every problem. Warnings go to stderr."""
+    documents: list[Document] = []
     failed = False
     for path in paths:
         try:
@@ -75,42 +76,46 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
             sys.stderr.write(f"kure-fn: {path}: {e}\n")
             failed = True
             continue
-        found = [d for d in docs if is_cluster_config(d)]
+        found = [Document(d, path) for d in docs if is_config(d)]
         if not found:
-            sys.stderr.write(f"kure-fn: {path}: no fn.kure.dev/v1alpha1 Cluster in this file\n")
+            sys.stderr.write(f"kure-fn: {path}: no fn.kure.dev/v1alpha1 Cluster or Profile in "
+                             "this file\n")
             failed = True
-        for doc in found:
-            try:
-                clusters.append(build_cluster(doc, path))
-            except ConfigError as e:
-                for p in e.problems:
-                    sys.stderr.write(f"kure-fn: {path}: {p}\n")
-                failed = True
-    for i, path, message in fleet_problems(clusters, [c.file for c in clusters], engine_for_cluster):
-        sys.stderr.write(f"kure-fn: {clusters[i].file}: {path}: {message}\n")
+        documents += found
+    if not failed and not any(d.kind == KIND for d in documents):
+        sys.stderr.write("kure-fn: no fn.kure.dev/v1alpha1 Cluster in the given files (only "
+                         "Profiles)\n")
         failed = True
-    return None if failed else clusters
+    loaded = load(documents)
+    for r in loaded.reports:
+        _write(r)
+    return None if failed or loaded.has_errors else loaded
 
 
-def render_all(clusters: list[Cluster], out: Path) -> list[tuple[Cluster, dict[str, bytes]]] | None:
+def _write(r: Report) -> None:
+    level = "" if r.severity == "error" else f"{r.severity}: "
+    where = f"{r.document.file}: " if r.document and r.document.file else ""
+    field_path = f"{r.path}: " if r.path else ""
+    sys.stderr.write(f"kure-fn: {level}{where}{field_path}{r.message}\n")
+
+
+def render_all(loaded: Loaded, out: Path) -> list[tuple[Cluster, dict[str, bytes]]] | None:
     """Every cluster's files, before any is written; None after reporting
     every problem (objects given twice, names too long, files in the way)."""
     trees = []
     failed = False
-    for cluster in clusters:
-        for w in cluster.warnings:
-            sys.stderr.write(f"kure-fn: warning: {cluster.file}: {w}\n")
+    for cluster, _ in loaded.clusters:
         engine = engine_for_cluster(cluster)
         existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
         try:
             files = rendered_files(cluster, engine, existing=existing)
         except ConfigError as e:
             for p in e.problems:
-                sys.stderr.write(f"kure-fn: {cluster.file}: {p}\n")
+                _write(loaded.report(cluster, p.severity, p.message, p.path))
             failed = True
             continue
         for _, message in blocking_files(files, lambda p: _is_file(out / p)):
-            sys.stderr.write(f"kure-fn: {cluster.file}: spec.layout.root: {message}\n")
+            _write(loaded.report(cluster, "error", message, "spec.layout.root"))
             failed = True
         trees.append((cluster, files))
     return None if failed else trees

@@ -7,10 +7,8 @@ first defect). The Argo CD engine uses the same plan.
 
 from __future__ import annotations
 
+from ..model.cluster import Application, Bundle, Cluster, Node
 from ..records import dataclass
-
-# Annotations name the model's Cluster, Node, Bundle and Application; the
-# module does not import the model, whose rules read CONTROL_DIRS from here.
 
 FLUX_DIR = "flux-system"
 ARGOCD_DIR = "argocd"

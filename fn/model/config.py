@@ -262,6 +262,7 @@ APPLICATION = Obj("Application", {
     "manifests": List(Manifest("a Kubernetes object"), "inline Kubernetes objects"),
     "resources": Obj("Resources", {"selector": Field(SELECTOR, required=True)},
                      "objects taken from the input package"),
+    "enabled": Bool("false removes this application (defined by a profile) from this cluster"),
 }, exactly_one=(("helm", "manifests", "resources"),))
 
 # -- bundles and nodes -------------------------------------------------------
@@ -311,6 +312,7 @@ BUNDLE = Obj("Bundle", {
     "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
                 schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),
+    "enabled": Bool("false removes this bundle (defined by a profile) from this cluster"),
 })
 
 NODE = Obj("Node", {
@@ -430,6 +432,9 @@ SPEC = Obj("ClusterSpec", {
     "sources": List(SOURCE),
     "bootstrap": BOOTSTRAP,
     "nodes": List(NODE),
+    "profiles": List(label("a Profile's metadata.name"),
+                     "Profiles merged under this spec, in order (see docs/config.md, Profiles)",
+                     unique=True),
 })
 
 METADATA = Obj("Metadata", {
