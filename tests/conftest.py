@@ -55,3 +55,7 @@ def pytest_terminal_summary(terminalreporter):
         size = f"{f['size'] / 1e6:.1f} MB (base {f['base_size'] / 1e6:.1f} MB), " if "size" in f else ""
         terminalreporter.write_line(f"kure-fn image: {size}base {f['base']:.1f} s, "
                                     f"build {f['build']:.1f} s")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (deselect with -m 'not slow')")
