@@ -186,8 +186,7 @@ def _render(loaded: Loaded, kept: list[KubeObject], config_items: set[int], engi
                         cluster, "error", f"{it.kind} {it.name!r} is also selected by cluster "
                         f"{other[0]!r} ({other[1]}); an item can be placed only once — narrow one "
                         "of the selectors", f"{app.path}.resources.selector"))
-        extra = [Generated(it.data, "selected", app, path=f"{app.path}.resources.selector")
-                 for app, its in selections for it in its]
+        extra = _selected(selections)
         by_data = {id(it.data): it for _, its in selections for it in its}
         try:
             tree = engine_factory(cluster).create_layout_with_resources(cluster, extra=extra,
@@ -206,6 +205,17 @@ def _render(loaded: Loaded, kept: list[KubeObject], config_items: set[int], engi
             else:
                 result.placements.append((by_data[id(obj)], path, index))
     return result
+
+
+def _selected(selections) -> list[Generated]:
+    """The selected items as generated objects, each once (an item selected
+    twice is reported by `select_resources`)."""
+    out: dict[int, Generated] = {}
+    for app, its in selections:
+        for it in its:
+            out.setdefault(id(it), Generated(it.data, "selected", app,
+                                             path=f"{app.path}.resources.selector"))
+    return list(out.values())
 
 
 def _check_overwrites(loaded: Loaded, kept: list[KubeObject], render: Rendered,
