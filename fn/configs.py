@@ -16,7 +16,7 @@ from .model.config import API_VERSION, KIND, is_cluster_config
 from .model.profiles import PROFILE_KIND, Layer, Merged, resolve
 from .model.schema import Problem
 from .records import dataclass, field
-from .registry import build_cluster
+from .registry import build_cluster, engine_for_cluster
 
 
 def is_profile(obj) -> bool:
@@ -117,7 +117,7 @@ def load(documents: list[Document]) -> Loaded:
         out.clusters.append((cluster, d))
         out.merges[id(cluster)] = (merged, owners)
     for i, path, message in fleet_problems([c for c, _ in out.clusters],
-                                           [d.file for _, d in out.clusters]):
+                                           [d.file for _, d in out.clusters], engine_for_cluster):
         out.reports.append(Report("error", message, path, out.clusters[i][1]))
     for name in sorted(set(profiles) - used):
         out.reports.append(Report("warning", f"Profile {name!r} is used by no Cluster of this "

@@ -3,6 +3,8 @@ annotation, and the three-part engine. The registry is `fn.registry`."""
 
 from __future__ import annotations
 
+from .collisions import long_file_names, object_clashes
+from .model.cluster import ConfigError
 from .records import dataclass
 
 OWNER = "fn.kure.dev/cluster"
@@ -20,6 +22,23 @@ class Generated:
     role: str
     owner: object = None
     filename: str | None = None  # a fixed file name (gotk-sync.yaml); else by naming
+    path: str | None = None  # the config field that gives the object, for error results
+
+    @property
+    def given(self) -> bool:
+        """The object is the user's own (an inline manifest or a selected
+        item), not one kure-fn builds."""
+        return self.role == "selected" or (self.role == "app" and self.owner.helm is None)
+
+
+def app_objects(app, objects: list[dict]) -> list[Generated]:
+    """An application's objects, each with its config field: a helm
+    application's objects come from its name, inline manifests from their
+    index."""
+    if app.helm is not None:
+        return [Generated(obj, "app", app, path=f"{app.path}.name") for obj in objects]
+    return [Generated(obj, "app", app, path=f"{app.path}.manifests[{i}]")
+            for i, obj in enumerate(objects)]
 
 
 def canonical(value, keep: frozenset = frozenset()):
@@ -62,6 +81,7 @@ class WorkflowEngine:
 
     name = ""
     version = ""
+    target_namespace_overrides = False  # a bundle's targetNamespace replaces objects' own
 
     def __init__(self, resources, layout, bootstrap):
         self.resources = resources
@@ -91,13 +111,26 @@ class WorkflowEngine:
 
     def create_layout_with_resources(self, cluster, *, extra: list[Generated] = (),
                                      existing: frozenset[str] = frozenset()):
-        """The planned Tree with every object placed and every kustomization.yaml."""
-        return self.layout.integrate(cluster, self.generated(cluster, extra), existing=existing)
+        """The planned Tree with every object placed and every kustomization.yaml.
+        Raises `ConfigError` when two places of the config give one object, or
+        an object's file name is too long (`fn.collisions`)."""
+        generated = self.generated(cluster, extra)
+        tree = self.layout.integrate(cluster, generated, existing=existing)
+        problems = object_clashes(generated, self.target_namespace_overrides) + long_file_names(tree)
+        if problems:
+            raise ConfigError(problems, cluster.file)
+        return tree
 
     # -- what the shell asks of an engine -------------------------------------
     def validate(self, cluster) -> list:
         """The engine's own rules over a cluster the model accepted: a list of
         `Problem`s (errors and warnings) with config field paths."""
+        return []
+
+    def shared_names(self, cluster) -> list[tuple[tuple, str, str]]:
+        """(key, config field, description) of each name that one place holds
+        for every cluster of a run, so two clusters must not both give it
+        (`fn.fleet`); e.g. Argo CD Applications, all in one namespace."""
         return []
 
     def listed_if_present(self, cluster) -> frozenset[str]:

@@ -15,8 +15,9 @@ from .engine import OWNER, Generated
 from .configs import Document, Loaded, Report, is_config, is_profile, load
 from .kinds import with_input_crds
 from .krm.resourcelist import FUNCTION, ID, LEGACY_ID, KubeObject, ResourceList, Results
+from .layout.kustomize import blocking_files
 from .model import config as cfg
-from .model.cluster import Cluster
+from .model.cluster import Cluster, ConfigError
 from .model.config import is_cluster_config
 from .model.profiles import PROFILE_KIND
 from .records import dataclass, field
@@ -54,7 +55,7 @@ def _file_ref(doc: Document | None) -> dict | None:
 def near_misses(rl: ResourceList, out: Results) -> None:
     """Objects meant as a Cluster config but misspelt (apiVersion or kind) are
     errors, never silently skipped: skipping one would prune its tree."""
-    group = cfg.API_VERSION.split("/")[0]
+    group = cfg.API_GROUP
     objs = [(it.data, it) for it in rl.items]
     fc = KubeObject(rl.function_config) if isinstance(rl.function_config, dict) else None
     if fc is not None and _twin(rl.items, fc) is None:  # kpt render: the config is an item too
@@ -195,10 +196,15 @@ def _render(loaded: Loaded, kept: list[KubeObject], config_items: set[int], engi
                         cluster, "error", f"{it.kind} {it.name!r} is also selected by cluster "
                         f"{other[0]!r} ({other[1]}); an item can be placed only once — narrow one "
                         "of the selectors", f"{app.path}.resources.selector"))
-        extra = [Generated(it.data, "selected", app) for app, its in selections for it in its]
+        extra = _selected(selections)
         by_data = {id(it.data): it for _, its in selections for it in its}
-        tree = engine_factory(cluster).create_layout_with_resources(cluster, extra=extra,
-                                                                    existing=existing)
+        try:
+            tree = engine_factory(cluster).create_layout_with_resources(cluster, extra=extra,
+                                                                        existing=existing)
+        except ConfigError as e:
+            for p in e.problems:
+                _emit(out, loaded.report(cluster, p.severity, p.message, p.path))
+            continue
         for path, index, obj, owned, shared in tree.entries():
             result.writer.setdefault(path, (cluster, src))
             if owned:
@@ -211,9 +217,21 @@ def _render(loaded: Loaded, kept: list[KubeObject], config_items: set[int], engi
     return result
 
 
+def _selected(selections) -> list[Generated]:
+    """The selected items as generated objects, each once (an item selected
+    twice is reported by `select_resources`)."""
+    out: dict[int, Generated] = {}
+    for app, its in selections:
+        for it in its:
+            out.setdefault(id(it), Generated(it.data, "selected", app,
+                                             path=f"{app.path}.resources.selector"))
+    return list(out.values())
+
+
 def _check_overwrites(loaded: Loaded, kept: list[KubeObject], render: Rendered,
                       out: Results) -> None:
-    """A file kure-fn writes must not hold an item it does not own or move."""
+    """A file kure-fn writes must not hold an item it does not own or move,
+    and no other file may break the tree (`blocking_files`)."""
     moved = {id(it) for it, _, _ in render.placements}
     held: dict[str, KubeObject] = {}  # files that keep items kure-fn does not place
     for it in kept:
@@ -228,6 +246,9 @@ def _check_overwrites(loaded: Loaded, kept: list[KubeObject], render: Rendered,
                                      f"{clash.kind} {clash.name!r}, which kure-fn did not "
                                      "generate; move or delete that file, or change "
                                      "spec.layout.root", "spec.layout.root"))
+    for path, problem in blocking_files(written, held.__contains__):
+        cluster, _ = render.writer[path]
+        _emit(out, loaded.report(cluster, "error", problem, "spec.layout.root"))
 
 
 def _selectable(it: KubeObject, config_items: set[int]) -> bool:

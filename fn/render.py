@@ -19,11 +19,12 @@ import posixpath
 import sys
 from pathlib import Path
 
-from .configs import Document, is_config, load
+from .configs import Document, Loaded, Report, is_config, load
 from .kinds import with_input_crds
 from .krm import yamlio
+from .layout.kustomize import blocking_files
 from .layout.plan import TreePlan
-from .model.cluster import Cluster
+from .model.cluster import Cluster, ConfigError
 from .model.config import KIND
 from .readme import cluster_readme
 from .registry import engine_for_cluster
@@ -41,15 +42,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="output directory")
     args = parser.parse_args(argv)
 
-    clusters = load_clusters(args.configs)
-    if clusters is None:
+    loaded = load_clusters(args.configs)
+    if loaded is None:
         return 1
     out = Path(args.output)
-    for cluster in clusters:
+    trees = render_all(loaded, out)
+    if trees is None:
+        return 1
+    for cluster, files in trees:
         cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
-        engine = engine_for_cluster(cluster)
-        existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
-        files = rendered_files(cluster, engine, existing=existing)
         removed, kept = prune(out, cluster_dir, files)
         for rel in kept:
             sys.stderr.write(f"kure-fn: warning: {posixpath.join(cluster_dir, rel)} is no longer "
@@ -63,7 +64,7 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def load_clusters(paths: list[str]) -> list[Cluster] | None:
+def load_clusters(paths: list[str]) -> Loaded | None:
     """Every Cluster of the given files (merged with the Profiles found in
     them), or None after reporting every problem. Warnings go to stderr."""
     documents: list[Document] = []
@@ -90,16 +91,46 @@ def load_clusters(paths: list[str]) -> list[Cluster] | None:
         failed = True
     loaded = load(documents)
     for r in loaded.reports:
-        level = "" if r.severity == "error" else f"{r.severity}: "
-        where = f"{r.document.file}: " if r.document and r.document.file else ""
-        field_path = f"{r.path}: " if r.path else ""
-        sys.stderr.write(f"kure-fn: {level}{where}{field_path}{r.message}\n")
+        _write(r)
     if failed or loaded.has_errors:
         return None
-    clusters = [c for c, _ in loaded.clusters]
-    for cluster in clusters:
+    for cluster, _ in loaded.clusters:
         cluster.crd_scopes = with_input_crds(cluster.crd_scopes, objects)
-    return clusters
+    return loaded
+
+
+def _write(r: Report) -> None:
+    level = "" if r.severity == "error" else f"{r.severity}: "
+    where = f"{r.document.file}: " if r.document and r.document.file else ""
+    field_path = f"{r.path}: " if r.path else ""
+    sys.stderr.write(f"kure-fn: {level}{where}{field_path}{r.message}\n")
+
+
+def render_all(loaded: Loaded, out: Path) -> list[tuple[Cluster, dict[str, bytes]]] | None:
+    """Every cluster's files, before any is written; None after reporting
+    every problem (objects given twice, names too long, files in the way)."""
+    trees = []
+    failed = False
+    for cluster, _ in loaded.clusters:
+        engine = engine_for_cluster(cluster)
+        existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
+        try:
+            files = rendered_files(cluster, engine, existing=existing)
+        except ConfigError as e:
+            for p in e.problems:
+                _write(loaded.report(cluster, p.severity, p.message, p.path))
+            failed = True
+            continue
+        for _, message in blocking_files(files, lambda p: _is_file(out / p)):
+            _write(loaded.report(cluster, "error", message, "spec.layout.root"))
+            failed = True
+        trees.append((cluster, files))
+    return None if failed else trees
+
+
+def _is_file(path: Path) -> bool:
+    """Something other than a directory is at `path`."""
+    return (path.exists() or path.is_symlink()) and not path.is_dir()
 
 
 def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = frozenset()

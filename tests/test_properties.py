@@ -6,6 +6,8 @@
   the offline Flux validator.
 - Generated invalid configs (one known mistake) always produce a clean
   error naming the field path, with every input item back byte for byte.
+- No tree that renders holds one object twice; an inline manifest copied
+  within its bundle is always an error naming both fields.
 - Random damage anywhere in a valid config never causes an internal error.
 
 Examples per test: KURE_FN_HYPOTHESIS_EXAMPLES (default 300).
@@ -27,6 +29,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fn.kinds import is_namespaced
 from helpers import VALIDATOR, SHARED, run
 
 EXAMPLES = int(os.environ.get("KURE_FN_HYPOTHESIS_EXAMPLES", "300"))
@@ -69,18 +72,19 @@ def _values() -> st.SearchStrategy:
 
 
 @st.composite
-def manifests(draw, app_ns):
-    objs, seen = [], set()
+def manifests(draw, app_ns, taken: set):
+    """Inline manifests; `taken`: (kind, name) of the cluster's manifests so
+    far, never repeated (a bundle's targetNamespace may merge namespaces)."""
+    objs = []
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["ConfigMap", "Secret", "Namespace", "ClusterRole", "Widget"]))
         name = draw(NAME)
         meta = {"name": name}
         if kind not in ("Namespace", "ClusterRole") and draw(st.booleans()):
             meta["namespace"] = draw(st.sampled_from(["web", "db", "kube-system"]))
-        ns = meta.get("namespace") or (app_ns if kind not in ("Namespace", "ClusterRole") else None)
-        if (kind, ns, name) in seen:
+        if (kind, name) in taken:
             continue
-        seen.add((kind, ns, name))
+        taken.add((kind, name))
         if draw(st.booleans()):
             meta["labels"] = draw(st.dictionaries(KEY, st.sampled_from(["a", "b-1", "web"]), max_size=2))
         obj = {"apiVersion": "example.com/v1" if kind == "Widget" else
@@ -100,6 +104,7 @@ def manifests(draw, app_ns):
 def clusters(draw):
     """(config, names of the Deployments the config's resources select)."""
     used: set[str] = set()
+    taken: set[tuple[str, str]] = set()
 
     def fresh() -> str:
         name = draw(NAME.filter(lambda n: n not in used))
@@ -176,7 +181,7 @@ def clusters(draw):
             if draw(st.booleans()):
                 app["namespace"] = draw(st.sampled_from(["web", "db", ""]))
             if kind == "manifests":
-                app["manifests"] = draw(manifests(app.get("namespace")))
+                app["manifests"] = draw(manifests(app.get("namespace"), taken))
             elif kind == "resources":
                 item = f"sel-{len(selected)}"
                 selected.append(item)
@@ -379,11 +384,41 @@ def check_invariants(cfg: dict, selected: list[str] | None, out: str) -> None:
             if posixpath.basename(path) != "kustomization.yaml":
                 assert applied.get(path) == 1, f"{path} applied {applied.get(path, 0)} times"
 
+    check_identities(spec, cluster_dir, generated + moved)
+
     objs = [o for o in generated if "fluxcd" in o["apiVersion"]]
     if VALIDATOR_INSTANCE is not None and objs:
         text = yaml.safe_dump_all(objs, sort_keys=False)
         bad = [r for r in VALIDATOR_INSTANCE.run([("<out>", text)]) if r.status == "fail"]
         assert not bad, [(r.ident(), r.errors) for r in bad]
+
+
+def check_identities(spec: dict, cluster_dir: str, items: list[dict]) -> None:
+    """No object twice in a tree that rendered: (API group, kind, namespace
+    as Flux applies it, name) unique. A bundle's targetNamespace replaces the
+    namespace of the namespaced objects below its directory."""
+    targets: dict[str, str] = {}
+
+    def walk(nodes, directory):
+        for n in nodes or []:
+            d = f"{directory}/{n['name']}"
+            for b in n.get("bundles") or []:
+                if b.get("targetNamespace"):
+                    targets[f"{d}/{b['name']}/"] = b["targetNamespace"]
+            walk(n.get("children"), d)
+    walk(spec.get("nodes"), cluster_dir)
+    seen: dict[tuple, str] = {}
+    for it in items:
+        meta = it["metadata"]
+        path = ann(it)["internal.config.kubernetes.io/path"]
+        ns = ""
+        if is_namespaced(it["kind"]):
+            ns = next((t for d, t in targets.items() if path.startswith(d)),
+                      meta.get("namespace") or "")
+        api = it["apiVersion"]
+        key = (api.split("/")[0] if "/" in api else "", it["kind"], ns, meta["name"])
+        assert key not in seen, f"{key} twice: {seen[key]} and {path}"
+        seen[key] = path
 
 
 @SETTINGS
@@ -458,6 +493,11 @@ def _mistakes(cfg: dict) -> list:
     return out
 
 
+def _manifest_apps(cfg: dict) -> list[tuple[dict, str]]:
+    return [(a, f"{p}.applications[{i}]") for b, p in _bundles(cfg)
+            for i, a in enumerate(b.get("applications") or []) if a.get("manifests")]
+
+
 def _set(c: dict, path: list[str], value) -> None:
     for key in path[:-1]:
         c = c.setdefault(key, {})
@@ -530,6 +570,43 @@ def test_field_errors_do_not_hide_reference_errors(case):
     assert rc == 1 and "Traceback" not in err, (name, out)
     check_clean_error(text, out, field)
     check_clean_error(text, out, dependency)
+
+
+@st.composite
+def clusters_with_an_object_twice(draw):
+    """A valid config with one inline manifest copied into its application or
+    another of its bundle, with the namespace it gets written out: (config,
+    selected, field of the copy, field of the original)."""
+    cfg, selected = draw(clusters().filter(lambda case: _manifest_apps(case[0])))
+    cfg = copy.deepcopy(cfg)
+    apps = _manifest_apps(cfg)
+    app, path = draw(st.sampled_from(apps))
+    i = draw(st.integers(0, len(app["manifests"]) - 1))
+    obj = copy.deepcopy(app["manifests"][i])
+    bundle = path.rsplit(".applications", 1)[0]
+    other, other_path = draw(st.sampled_from([(a, p) for a, p in apps
+                                              if p.rsplit(".applications", 1)[0] == bundle]))
+    if is_namespaced(obj["kind"]):
+        ns = obj["metadata"].get("namespace") or app.get("namespace")
+        if ns:
+            obj["metadata"]["namespace"] = ns
+        elif other.get("namespace"):  # the other application would give it its namespace
+            other, other_path = app, path
+    other["manifests"].append(obj)
+    return cfg, selected, f"{other_path}.manifests[{len(other['manifests']) - 1}]", \
+        f"{path}.manifests[{i}]"
+
+
+@settings(SETTINGS, max_examples=max(EXAMPLES // 3, 10))  # one narrow mistake: fewer examples
+@given(case=clusters_with_an_object_twice())
+def test_an_object_given_twice_is_always_an_error_naming_both_fields(case):
+    cfg, selected, copy_path, original = case
+    text = resource_list(cfg, selected)
+    rc, out, err = run_quiet(text)
+    assert rc == 1, out
+    check_clean_error(text, out, f"{copy_path}|{original}")
+    messages = [r["message"] for r in yaml.load(out, Loader=LOADER)["results"]]
+    assert any(copy_path in m or original in m for m in messages), messages
 
 
 # -- random damage ------------------------------------------------------------------------

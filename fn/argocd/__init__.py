@@ -7,6 +7,7 @@ from ..engine import WorkflowEngine
 from .bootstrap import BootstrapGenerator
 from .generator import ResourceGenerator
 from .layout import LayoutIntegrator
+from .names import application_names
 from .rules import validate
 
 __all__ = ["Engine", "ResourceGenerator", "LayoutIntegrator", "BootstrapGenerator"]
@@ -24,3 +25,11 @@ class Engine(WorkflowEngine):
 
     def validate(self, cluster) -> list:
         return validate(cluster)
+
+    def shared_names(self, cluster) -> list[tuple[tuple, str, str]]:
+        """Application names: one Argo CD namespace holds every cluster's."""
+        ns = cluster.argocd["namespace"]
+        return [(("Application", ns, name), path,
+                  f"the Argo CD Application name {name!r} (the namespace {ns!r} holds the "
+                  "Applications of every cluster)")
+                for name, path in application_names(cluster)]

@@ -27,7 +27,7 @@ class BootstrapGenerator:
     def generate(self, bootstrap: dict | None, cluster: Cluster) -> list[Generated]:
         """The root Application. `bootstrap` (spec.bootstrap, which installs
         Flux) plays no part: Argo CD itself is installed beforehand."""
-        return [Generated(self.root_application(cluster), "bootstrap", None)]
+        return [Generated(self.root_application(cluster), "bootstrap", None, path="metadata.name")]
 
     def root_application(self, cluster: Cluster) -> dict:
         argocd = cluster.argocd

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from ..engine import BundleGenerator, Generated, canonical
+from ..engine import BundleGenerator, Generated, app_objects, canonical
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path
 from ..model.cluster import Application, Bundle, Cluster, Source
@@ -36,13 +36,14 @@ class ResourceGenerator(BundleGenerator):
         out: list[Generated] = []
         for bundle in bundles:
             out.append(Generated(self.bundle_application(bundle, plan, waves[bundle.name]),
-                                 "kustomization", bundle))
+                                 "kustomization", bundle, path=f"{bundle.path}.name"))
             for app in bundle.applications:
                 if app.helm is not None:
-                    out.append(Generated(self.helm_application(app, inner[app.name]), "app", app))
+                    out.extend(app_objects(app, [self.helm_application(app, inner[app.name])]))
                 elif app.spec.get("manifests") is not None:
-                    out.extend(Generated(with_default_namespace(m, app.namespace, cluster.crd_scopes), "app", app)
-                               for m in app.spec["manifests"])
+                    out.extend(app_objects(app, [with_default_namespace(m, app.namespace,
+                                                                        cluster.crd_scopes)
+                                                 for m in app.spec["manifests"]]))
         return out
 
     # -- the Application of a bundle ---------------------------------------------

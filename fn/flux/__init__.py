@@ -17,6 +17,7 @@ class Engine(WorkflowEngine):
 
     name = "flux"
     version = "v2.9"  # the Flux API generation the objects target
+    target_namespace_overrides = True  # kustomize's namespace transformer
 
     def __init__(self, kustomization_mode: str | None = None, placement: str | None = None,
                  file_naming: str | None = None):

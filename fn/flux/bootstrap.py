@@ -34,8 +34,10 @@ class BootstrapGenerator:
         if not bootstrap:
             return []
         if bootstrap["mode"] == "gotk":
-            return [Generated(o, "bootstrap", None, GOTK_SYNC) for o in self.gotk(bootstrap, cluster)]
-        return [Generated(self.flux_instance(bootstrap, cluster), "bootstrap", None)]
+            return [Generated(o, "bootstrap", None, GOTK_SYNC, path="spec.bootstrap")
+                    for o in self.gotk(bootstrap, cluster)]
+        return [Generated(self.flux_instance(bootstrap, cluster), "bootstrap", None,
+                          path="spec.bootstrap")]
 
     def flux_instance(self, b: dict, cluster: Cluster) -> dict:
         spec: dict = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..engine import BundleGenerator, Generated, canonical
+from ..engine import BundleGenerator, Generated, app_objects, canonical
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
@@ -21,12 +21,15 @@ class ResourceGenerator(BundleGenerator):
         out: list[Generated] = []
         apps = [a for b in bundles for a in b.applications]
         for bundle in bundles:
-            out.append(Generated(self.kustomization(bundle, plan), "kustomization", bundle))
+            out.append(Generated(self.kustomization(bundle, plan), "kustomization", bundle,
+                                 path=f"{bundle.path}.name"))
             for app in bundle.applications:
-                out.extend(Generated(obj, "app", app) for obj in self.application(app, charts))
-        out.extend(Generated(obj, "chart-source" if for_charts else "source", None)
+                out.extend(app_objects(app, self.application(app, charts)))
+        out.extend(Generated(obj, "chart-source" if for_charts else "source", None,
+                             path=f"{cluster.sources[obj['metadata']['name']].path}.name")
                    for obj, for_charts in self.sources(cluster, bundles, charts))
-        out.extend(Generated(obj, "chart-source", None)
+        derived_by = chart_users(apps, charts)
+        out.extend(Generated(obj, "chart-source", None, path=derived_by[obj["metadata"]["name"]])
                    for obj in charts.objects(apps, cluster.namespace))
         return out
 
@@ -107,6 +110,17 @@ class ResourceGenerator(BundleGenerator):
                         used[name] = True
         return [(source_object(cluster.sources[n], cluster.namespace, helm_chart=used[n]), used[n])
                 for n in sorted(used)]
+
+
+def chart_users(apps: list[Application], charts: ChartSources) -> dict[str, str]:
+    """Chart source name -> the config field of the first application that
+    derives it (its helm.repository)."""
+    users: dict[str, str] = {}
+    for app in apps:
+        derived = charts.for_app(app)
+        if derived is not None:
+            users.setdefault(derived[1], f"{app.path}.helm.repository")
+    return users
 
 
 def effective_wait(bundle: Bundle) -> bool:

@@ -12,7 +12,7 @@ from ..model.schema import Problem, warning
 def validate(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
-                 _values_config_maps, _oci_sources, _ordering, _helm_timeouts, _bootstrap):
+                 _oci_sources, _ordering, _helm_timeouts, _bootstrap):
         rule(cluster, problems)
     return problems
 
@@ -63,23 +63,6 @@ def _helm_placement(cluster: Cluster, problems: list[Problem]) -> None:
                 f"out of {cluster.namespace!r}: Flux rewrites the namespace of every object it builds, "
                 "which breaks their health checks, dependsOn and values references; set "
                 "helm.targetNamespace (or the application namespace) to choose where a chart installs"))
-
-
-def _values_config_maps(cluster: Cluster, problems: list[Problem]) -> None:
-    """A values ConfigMap must not meet an inline ConfigMap of the same name."""
-    ns = cluster.namespace
-    ours = {f"{a.name}-values": a for a in cluster.applications()
-            if a.helm is not None and a.helm.get("valuesConfigMap")}
-    for app in cluster.applications():
-        for i, m in enumerate(app.spec.get("manifests") or []):
-            meta = m.get("metadata") or {}
-            if m.get("kind") == "ConfigMap" and meta.get("name") in ours \
-                    and (meta.get("namespace") or app.namespace) == ns:
-                owner = ours[meta["name"]]
-                problems.append(Problem(f"{app.path}.manifests[{i}]",
-                                        f"ConfigMap {ns}/{meta['name']} is also the values ConfigMap of "
-                                        f"helm application {owner.name!r} (valuesConfigMap); rename "
-                                        "this ConfigMap"))
 
 
 def _oci_sources(cluster: Cluster, problems: list[Problem]) -> None:

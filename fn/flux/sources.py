@@ -135,14 +135,20 @@ class ChartSource:
                           "metadata": {"name": self.name, "namespace": namespace}, "spec": spec})
 
 
+def tree_source_names(cluster: Cluster) -> frozenset[str]:
+    """Names of the source that holds the tree: spec.flux.sourceRef, and the
+    one bootstrap creates (named after the Flux namespace), declared or not."""
+    return frozenset({cluster.source_ref["name"], cluster.namespace})
+
+
 class ChartSources:
     """Chart sources of a cluster, de-duplicated and named without collisions.
 
     One HelmRepository per distinct https URL (a trailing '/' does not make
     a URL distinct), one OCIRepository per distinct (oci URL, version). A
     declared helm source with the same URL is reused instead of a derived
-    one. Names: `chart_source_names`, with every declared source name
-    reserved.
+    one. Names: `chart_source_names`, with every declared source name and
+    the tree's own source reserved.
     """
 
     def __init__(self, cluster: Cluster):
@@ -153,7 +159,7 @@ class ChartSources:
                 self._declared_helm.setdefault(normalise_url(s.spec["url"]), s)
         keys = {key for app in cluster.applications()
                 if (key := self._key(app)) is not None and self._declared(key) is None}
-        names = chart_source_names(keys, reserved=frozenset(cluster.sources))
+        names = chart_source_names(keys, reserved=tree_source_names(cluster) | set(cluster.sources))
         self.by_key = {k: ChartSource(k[0], k[1], k[2], n) for k, n in names.items()}
 
     @staticmethod

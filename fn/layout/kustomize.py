@@ -14,6 +14,9 @@ from .tree import Tree
 
 KUSTOMIZE_CONFIG_API = "kustomize.config.k8s.io/v1beta1"
 KUSTOMIZATION_FILE = "kustomization.yaml"
+# kustomize reads any one of these as a directory's kustomization, and refuses
+# a directory with two ("Found multiple kustomization files")
+OTHER_KUSTOMIZATION_FILES = ("kustomization.yml", "Kustomization")
 EMIT_ROLES = {
     "all": {"kustomization", "source", "chart-source", "bootstrap", "app", "selected"},
     "flux": {"kustomization", "source", "chart-source", "bootstrap"},
@@ -39,7 +42,7 @@ def stamp(g: Generated, cluster_name: str) -> dict:
     meta = dict(obj.get("metadata") or {})
     anns = dict(meta.get("annotations") or {})
     anns[OWNER] = cluster_name
-    user_manifest = g.role == "app" and g.owner.helm is None
+    user_manifest = g.given and g.role == "app"
     meta["annotations"] = anns if user_manifest else dict(sorted(anns.items()))
     if not user_manifest:  # Kubernetes' usual order: name, namespace, labels, annotations
         first = ("name", "namespace", "labels", "annotations")
@@ -60,7 +63,8 @@ def place(tree: Tree, generated: list[Generated], cluster, naming: str, director
             continue
         name = g.filename or file_name(g.obj, naming)
         obj = g.obj if g.role == "selected" else stamp(g, cluster.name)
-        tree.add(posixpath.join(directory_of(g), name), obj, owned=g.role != "selected")
+        tree.add(posixpath.join(directory_of(g), name), obj, owned=g.role != "selected",
+                 origin=g.path)
 
 
 def bundle_lists(tree: Tree, bundle_dirs: set[str], mode: str) -> dict[str, list[str]]:
@@ -104,3 +108,31 @@ def kustomization_file(directory: str, resources: list[str], cluster_name: str) 
         "metadata": {"name": name, "annotations": {LOCAL_CONFIG: "true", OWNER: cluster_name}},
         "resources": list(resources),
     }
+
+
+
+def blocking_files(written, is_file) -> list[tuple[str, str]]:
+    """(path written, message) for each file of the repository that would
+    break the tree kure-fn writes: a second kustomization file beside a
+    kustomization.yaml, or a file where a directory has to be.
+    `is_file(path)`: a file that kure-fn does not write is at `path`."""
+    out: list[tuple[str, str]] = []
+    blocking: dict[str, str] = {}  # file -> first written path below it
+    for path in sorted(written):
+        directory, name = posixpath.split(path)
+        if name == KUSTOMIZATION_FILE:
+            for other in OTHER_KUSTOMIZATION_FILES:
+                rival = posixpath.join(directory, other)
+                if is_file(rival):
+                    out.append((path, f"{rival} sits where kure-fn writes {path}: kustomize "
+                                      "refuses a directory with two kustomization files; delete "
+                                      f"or rename {rival}, or change spec.layout.root"))
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            if is_file(d):
+                blocking.setdefault(d, path)
+    for file, path in sorted(blocking.items()):
+        out.append((path, f"{file} is a file, but kure-fn writes {path} below it as a directory; "
+                          "move or delete that file, or change spec.layout.root"))
+    return out

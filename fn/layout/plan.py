@@ -14,6 +14,16 @@ FLUX_DIR = "flux-system"
 ARGOCD_DIR = "argocd"
 CONTROL_DIRS = {"flux": FLUX_DIR, "argocd": ARGOCD_DIR}  # per engine: its directory in the cluster dir
 
+# What a file system takes (docs/layout.md, "Limits"): a file or directory
+# name of at most 255 bytes (NAME_MAX), and a path of at most 4095 bytes
+# (PATH_MAX, 4096 with the final NUL) from the file system's root. kpt writes
+# by absolute path, so 1024 bytes are kept for where the repository is checked
+# out: every path in the tree is at most 3072 bytes, so every directory at
+# most 3072 - 1 - 255 bytes, leaving room for any file name.
+MAX_FILE_NAME = 255
+MAX_PATH = 3072
+MAX_DIR = MAX_PATH - 1 - MAX_FILE_NAME
+
 
 def join(*parts: str) -> str:
     return "/".join(p for p in parts if p and p != ".")

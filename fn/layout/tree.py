@@ -18,9 +18,12 @@ class Tree:
     def __init__(self) -> None:
         self.files: dict[str, list[tuple[dict, bool]]] = {}
         self.dirs: set[str] = set()
+        self.origins: dict[str, str] = {}  # path -> config field of its first object
 
-    def add(self, path: str, obj: dict, owned: bool = True) -> None:
+    def add(self, path: str, obj: dict, owned: bool = True, origin: str | None = None) -> None:
         self.files.setdefault(path, []).append((obj, owned))
+        if origin is not None:
+            self.origins.setdefault(path, origin)
         self.dirs.add(posixpath.dirname(path))
 
     def ensure_dir(self, directory: str) -> None:

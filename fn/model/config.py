@@ -15,6 +15,7 @@ from .schema import definitions as schema_definitions
 from .schema import FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join
 
 API_VERSION = "fn.kure.dev/v1alpha1"
+API_GROUP = API_VERSION.split("/")[0]
 KIND = "Cluster"
 
 DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -193,6 +194,7 @@ HELM_APP = Obj("HelmApplication", {
 
 
 KIND_NAME = r"[A-Za-z][A-Za-z0-9]*"
+NOT_OURS = rf"^(?!{re.escape(API_GROUP)}(/|$))"  # an inline manifest is never a kure-fn config
 OBJECT_NAME = r"^(?!\.\.?$)[^/%]+$"  # Kubernetes' rule for every kind: not . or .., no / or %
 
 
@@ -201,6 +203,11 @@ def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
         if not isinstance(m.get(key), str) or not m.get(key):
             errors.append(Problem(join(path, key), f"{key} is required: every inline manifest "
                                                    "needs apiVersion, kind and metadata.name"))
+    if isinstance(m.get("apiVersion"), str) and not re.search(NOT_OURS, m["apiVersion"]):
+        errors.append(Problem(join(path, "apiVersion"), f"{m['apiVersion']} is kure-fn's own config "
+                                                        "API, not a Kubernetes object: written into "
+                                                        "the tree, the next run would read it as a "
+                                                        "config of its own; remove it from manifests"))
     if isinstance(m.get("kind"), str) and not re.fullmatch(KIND_NAME, m["kind"]):
         errors.append(Problem(join(path, "kind"), f"{m['kind']!r} is not a kind; write a "
                                                   "Kubernetes kind such as ConfigMap"))
@@ -232,7 +239,7 @@ class Manifest(Any_):
 
     def json_schema(self):
         return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
-                             "properties": {"apiVersion": {"type": "string", "minLength": 1},
+                             "properties": {"apiVersion": {"type": "string", "minLength": 1, "pattern": NOT_OURS},
                                             "kind": {"type": "string", "pattern": f"^{KIND_NAME}$"},
                                             "metadata": {"type": "object", "required": ["name"],
                                                          "properties": {"name": {"type": "string", "pattern": OBJECT_NAME},

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..graph import find_cycles
-from ..layout.plan import CONTROL_DIRS
+from ..layout.plan import CONTROL_DIRS, MAX_DIR, MAX_FILE_NAME, MAX_PATH, TreePlan, join
 from .cluster import Application, Bundle, Cluster, Node
 from .schema import Problem, warning
 
@@ -21,7 +21,7 @@ HELM_RELEASE_MAX = 53
 def check_cluster(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_unique_names, _sources, _bundles, _bundle_dependencies, _applications,
-                 _helm_dependencies, _directories, _engine_settings):
+                 _helm_dependencies, _directories, _path_lengths, _engine_settings):
         rule(cluster, problems)
     return problems
 
@@ -133,8 +133,6 @@ def _applications(cluster: Cluster, problems: list[Problem]) -> None:
     for app in cluster.applications():
         if app.helm is not None:
             _helm(cluster, app, problems)
-        elif app.spec.get("manifests") is not None:
-            _manifests(app, problems)
 
 
 def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
@@ -186,20 +184,6 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
                                                   f"{source_name!r}, e.g. ./charts/app"))
 
 
-def _manifests(app: Application, problems: list[Problem]) -> None:
-    seen: dict = {}
-    for i, m in enumerate(app.spec["manifests"]):
-        meta = m.get("metadata") or {}
-        key = (m.get("apiVersion", "").split("/")[0] if "/" in m.get("apiVersion", "") else "",
-               m.get("kind"), meta.get("namespace"), meta.get("name"))
-        if key in seen:
-            problems.append(Problem(f"{app.path}.manifests[{i}]",
-                                    f"{m.get('kind')} {meta.get('name')!r} is already defined at "
-                                    f"manifests[{seen[key]}]"))
-        else:
-            seen[key] = i
-
-
 def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
     helm_apps = {a.name: a for a in cluster.applications() if a.helm is not None}
     graph: dict[str, list[str]] = {}
@@ -245,6 +229,43 @@ def _directories(cluster: Cluster, problems: list[Problem]) -> None:
         for n in nodes:
             level(n.path, n.children, n.bundles, False)
     level("spec", cluster.nodes, [], True)
+
+
+def _path_lengths(cluster: Cluster, problems: list[Problem]) -> None:
+    """Every directory of the tree can be written, with room for any file
+    name (docs/layout.md, Limits). Reported once, at the shallowest element
+    whose directory is too long."""
+    for segment in cluster.layout["root"].split("/"):
+        if len(segment.encode()) > MAX_FILE_NAME:
+            problems.append(Problem("spec.layout.root",
+                                    f"the directory name {segment[:40]!r}... is "
+                                    f"{len(segment.encode())} bytes long; file systems allow "
+                                    f"{MAX_FILE_NAME}: shorten it"))
+            return
+    plan = TreePlan.for_cluster(cluster)
+
+    def fits(directory: str, path: str) -> bool:
+        size = len(directory.encode())
+        if size > MAX_DIR:
+            problems.append(Problem(path, f"the directory {directory[:60]}... would be {size} bytes "
+                                          f"long; kure-fn keeps directories within {MAX_DIR} bytes, "
+                                          f"so that every file path fits in {MAX_PATH}: nest fewer "
+                                          "nodes, or use shorter names or a shorter spec.layout.root"))
+        return size <= MAX_DIR
+
+    def node(n: Node) -> None:
+        if not fits(plan.node_dir(n), f"{n.path}.name"):
+            return
+        for b in n.bundles:
+            if not b.is_external and fits(plan.bundle_dir(b), f"{b.path}.name"):
+                for app in b.applications:
+                    fits(plan.app_dir(app), f"{app.path}.name")
+        for child in n.children:
+            node(child)
+
+    if fits(join(plan.cluster_dir, CONTROL_DIRS[cluster.gitops]), "spec.layout.root"):
+        for n in cluster.nodes:
+            node(n)
 
 
 # -- the engine's settings ----------------------------------------------------------
