@@ -94,8 +94,8 @@ def test_paths_stay_those_of_the_config_as_written():
     assert "'web' is already used at spec.nodes[0].bundles[1].name" in got[dup]
     assert "directory 'web' is already used by bundle spec.nodes[0].bundles[1];" in got[dup]
     assert "bundle 'nope' does not exist" in got["spec.nodes[0].bundles[2].dependsOn[1]"]
-    assert "already defined at manifests[1]" in \
-        got["spec.nodes[0].bundles[1].applications[0].manifests[2]"]
+    # (two manifests giving one object are found when the objects are generated,
+    # once the config is valid: tests/test_collisions.py)
     assert "spec.nodes[0].bundles[0].name" in got
     assert "spec.nodes[0].bundles[2].dependsOn[0]" in got
 
