@@ -20,7 +20,7 @@ from .model.schema import Problem
 HELM_RELEASE = ("", "Helm release")  # (group, kind) of a release's identity
 
 
-def identity(g, target_overrides: bool) -> tuple[str, str, str, str]:
+def identity(g, target_overrides: bool, crds=None) -> tuple[str, str, str, str]:
     """(API group, kind, namespace, name) of a generated object as it is
     applied. An application's namespaced objects get their bundle's
     targetNamespace: in place of their own when the engine overrides it
@@ -30,7 +30,7 @@ def identity(g, target_overrides: bool) -> tuple[str, str, str, str]:
     kind = str(obj.get("kind") or "")
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     ns = str(meta.get("namespace") or "")
-    if not is_namespaced(kind):
+    if not is_namespaced(api, kind, crds):
         ns = ""
     elif g.role in ("app", "selected"):
         target = g.owner.bundle.spec.get("targetNamespace")
@@ -39,12 +39,12 @@ def identity(g, target_overrides: bool) -> tuple[str, str, str, str]:
     return api.split("/")[0] if "/" in api else "", kind, ns, str(meta.get("name") or "")
 
 
-def _claims(generated, target_overrides: bool):
+def _claims(generated, target_overrides: bool, crds=None):
     """(identity, config field, the user's own?) of every object, and of the
     Helm release of every helm application."""
     releases = {}
     for g in generated:
-        yield identity(g, target_overrides), g.path or _fallback(g), g.given
+        yield identity(g, target_overrides, crds), g.path or _fallback(g), g.given
         if g.role == "app" and g.owner.helm is not None:
             releases.setdefault(id(g.owner), g.owner)
     for app in releases.values():
@@ -57,14 +57,16 @@ def _fallback(g) -> str:
     return g.owner.path if g.owner is not None else g.role
 
 
-def object_clashes(generated, target_overrides: bool) -> list[Problem]:
+def object_clashes(generated, target_overrides: bool, crds=None) -> list[Problem]:
+    """Two places of the config that give one object (`crds`: the scopes of
+    custom kinds the input defines)."""
     """An error for each object (or Helm release) that a second place of the
     config generates again, at the field to change: the user's own object
     rather than one kure-fn builds, else the later one. The message names
     both fields."""
     seen: dict[tuple, tuple[str, bool]] = {}
     problems: list[Problem] = []
-    for key, path, given in _claims(generated, target_overrides):
+    for key, path, given in _claims(generated, target_overrides, crds):
         if key not in seen:
             seen[key] = (path, given)
             continue

@@ -116,7 +116,8 @@ class WorkflowEngine:
         an object's file name is too long (`fn.collisions`)."""
         generated = self.generated(cluster, extra)
         tree = self.layout.integrate(cluster, generated, existing=existing)
-        problems = object_clashes(generated, self.target_namespace_overrides) + long_file_names(tree)
+        problems = (object_clashes(generated, self.target_namespace_overrides, cluster.crd_scopes)
+                    + long_file_names(tree))
         if problems:
             raise ConfigError(problems, cluster.file)
         return tree

@@ -412,7 +412,7 @@ def check_identities(spec: dict, cluster_dir: str, items: list[dict]) -> None:
         meta = it["metadata"]
         path = ann(it)["internal.config.kubernetes.io/path"]
         ns = ""
-        if is_namespaced(it["kind"]):
+        if is_namespaced(it["apiVersion"], it["kind"]):
             ns = next((t for d, t in targets.items() if path.startswith(d)),
                       meta.get("namespace") or "")
         api = it["apiVersion"]
@@ -586,7 +586,7 @@ def clusters_with_an_object_twice(draw):
     bundle = path.rsplit(".applications", 1)[0]
     other, other_path = draw(st.sampled_from([(a, p) for a, p in apps
                                               if p.rsplit(".applications", 1)[0] == bundle]))
-    if is_namespaced(obj["kind"]):
+    if is_namespaced(obj["apiVersion"], obj["kind"]):
         ns = obj["metadata"].get("namespace") or app.get("namespace")
         if ns:
             obj["metadata"]["namespace"] = ns
