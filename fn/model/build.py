@@ -16,6 +16,7 @@ def build(doc: dict, file: str | None = None, engine_rules=None) -> Cluster:
     valid = cfg.CLUSTER.validate(doc, "", problems)
     if problems:
         raise ConfigError(problems, file)
+    valid = valid.to_data()  # the model still reads mappings; typed in the next step
     cluster = Cluster(name=valid["metadata"]["name"], spec=valid["spec"], document=doc, file=file)
     for i, s in enumerate(valid["spec"]["sources"]):
         typ = next(k for k in SOURCE_KINDS if s.get(k) is not None)
