@@ -315,15 +315,17 @@ NODE = Obj("Node", lambda node: {
 
 # -- the cluster -------------------------------------------------------------
 
+SOURCE_REF = Obj("SourceRef", {
+    "kind": Str("default: the bootstrap sync kind, else GitRepository",
+                enum=("GitRepository", "OCIRepository", "Bucket")),
+    "name": subdomain("default: the Flux namespace's name, as bootstrap creates it"),
+}, "the source that holds this generated tree")
+
 FLUX = Obj("Flux", {
     "namespace": Field(label("namespace of every generated Flux object"), default="flux-system"),
     "placement": Field(Str("where bundle Kustomizations are written",
                            enum=("separate", "integrated")), default="separate"),
-    "sourceRef": Field(Obj("SourceRef", {
-        "kind": Str("default: the bootstrap sync kind, else GitRepository",
-                    enum=("GitRepository", "OCIRepository", "Bucket")),
-        "name": subdomain("default: the Flux namespace's name, as bootstrap creates it"),
-    }, "the source that holds this generated tree"), default=FILL),
+    "sourceRef": Field(SOURCE_REF, default=FILL),
     "defaults": Field(Obj("Defaults", {
         "interval": Field(duration(), default="10m"),
         "retryInterval": Field(duration(), default="2m"),
