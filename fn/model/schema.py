@@ -331,10 +331,12 @@ def json_schema_document(root: Type) -> dict:
 
 class Record:
     """A validated config object: one slot per field of its `Obj`, spelled as
-    in the config; an absent optional field reads as None. Read-only.
+    in the config; an absent optional field reads as None.
 
-    Each `Obj` makes its own subclass once (`Obj.record`); reading a name that
-    is no field raises AttributeError.
+    Each `Obj` makes its own subclass once (`Obj.record`); reading or setting
+    a name that is no field raises AttributeError. Not frozen: a frozen
+    record's construction costs about half as much again (object.__setattr__
+    per field instead of the interpreter's own slot store).
     """
 
     __slots__ = ()
@@ -345,14 +347,14 @@ class Record:
         if unknown:
             raise TypeError(f"{type(self).__name__} has no field {unknown[0]!r}")
         for k in self._fields:
-            _assign(self, k, values.get(k))
+            setattr(self, k, values.get(k))
 
     @classmethod
     def _of(cls, values: dict) -> "Record":
         """From a validated mapping (its keys are fields): no checks."""
         rec = _new(cls)
         for k in cls._fields:
-            _assign(rec, k, values.get(k))
+            setattr(rec, k, values.get(k))
         return rec
 
     def to_data(self) -> dict:
@@ -364,12 +366,6 @@ class Record:
             if v is not None:
                 out[k] = _data(v)
         return out
-
-    def __setattr__(self, name, value):
-        raise AttributeError(f"{type(self).__name__} is read-only")
-
-    def __delattr__(self, name):
-        raise AttributeError(f"{type(self).__name__} is read-only")
 
     def __eq__(self, other):
         if other.__class__ is not self.__class__:
@@ -383,7 +379,6 @@ class Record:
 
 
 _new = object.__new__
-_assign = object.__setattr__
 
 
 def _data(value):
