@@ -132,3 +132,13 @@ def test_bundles_and_applications_give_their_records(cluster):
     assert web.applications[0].helm is None
     assert web.applications[0].spec.manifests[0] == \
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}}  # plain data
+
+
+def test_an_application_knows_its_type():
+    """(A `resources` application was called "manifests" once: an absent
+    manifests list reads as [], not None.)"""
+    cluster = load_cluster(CONFIG.replace(
+        "          manifests:\n          - {apiVersion: v1, kind: ConfigMap, metadata: {name: s}}",
+        "          resources: {selector: {kinds: [ConfigMap]}}"))
+    assert [a.type for a in cluster.applications()] == ["helm", "resources"]
+    assert [a.type for a in load_cluster(CONFIG).applications()] == ["helm", "manifests"]

@@ -49,9 +49,10 @@ class Application:
 
     @property
     def type(self) -> str:
+        """helm, manifests or resources: the one the application sets."""
         s = self.spec
-        return "helm" if s.helm is not None else "manifests" if s.manifests is not None \
-            else "resources"
+        return "helm" if s.helm is not None else "resources" if s.resources is not None \
+            else "manifests"
 
     @property
     def namespace(self) -> str | None:
