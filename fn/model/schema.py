@@ -2,8 +2,8 @@
 defaults, reports every problem with its field path, and exports JSON Schema.
 
 `Obj.validate` returns a `Record`: one attribute per field, spelled as in the
-config (`bundle.dependsOn`), None when an optional field is absent, so code
-that reads a config reads attributes a typo cannot slip through. Free-form
+config (`bundle.dependsOn`), None when an optional field is absent; a
+misspelt name raises AttributeError instead of reading None. Free-form
 content (`Any_`, `StrMap`) stays plain data.
 
 It exists instead of pydantic because start-up time is paid on every
@@ -331,7 +331,7 @@ def json_schema_document(root: Type) -> dict:
 
 class Record:
     """A validated config object: one slot per field of its `Obj`, spelled as
-    in the config; an absent optional field reads as None.
+    in the config; an absent optional field reads as None (a list as []).
 
     Each `Obj` makes its own subclass once (`Obj.record`); reading or setting
     a name that is no field raises AttributeError. Not frozen: a frozen
