@@ -33,7 +33,7 @@ def identity(g, target_overrides: bool, crds=None) -> tuple[str, str, str, str]:
     if not is_namespaced(api, kind, crds):
         ns = ""
     elif g.role in ("app", "selected"):
-        target = g.owner.bundle.spec.get("targetNamespace")
+        target = g.owner.bundle.spec.targetNamespace
         if target and (target_overrides or not ns):
             ns = target
     return api.split("/")[0] if "/" in api else "", kind, ns, str(meta.get("name") or "")
@@ -48,7 +48,7 @@ def _claims(generated, target_overrides: bool, crds=None):
         if g.role == "app" and g.owner.helm is not None:
             releases.setdefault(id(g.owner), g.owner)
     for app in releases.values():
-        name = app.helm.get("releaseName")
+        name = app.helm.releaseName
         path = f"{app.path}.helm.releaseName" if name else f"{app.path}.name"
         yield (*HELM_RELEASE, app.install_namespace, name or app.name), path, False
 

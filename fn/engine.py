@@ -41,6 +41,12 @@ def app_objects(app, objects: list[dict]) -> list[Generated]:
             for i, obj in enumerate(objects)]
 
 
+def present(**fields) -> dict:
+    """The fields that are set (not None), by name: config values copied into
+    an object under the same names, e.g. `present(force=s.force, suspend=s.suspend)`."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
 def canonical(value, keep: frozenset = frozenset()):
     """Keys sorted recursively, as `flux create --export` writes them.
 
@@ -98,7 +104,8 @@ class WorkflowEngine:
     def generate_from_bundle(self, bundle) -> list[dict]:
         return [g.obj for g in self.resources.generate_bundle(bundle)]
 
-    def generate_bootstrap(self, bootstrap: dict | None, cluster) -> list[dict]:
+    def generate_bootstrap(self, bootstrap, cluster) -> list[dict]:
+        """`bootstrap`: the cluster's `bootstrap` (a record, or None)."""
         return [g.obj for g in self.bootstrap.generate(bootstrap, cluster)]
 
     def supported_bootstrap_modes(self) -> list[str]:

@@ -53,23 +53,23 @@ def cluster_readme(cluster: Cluster, tree: Tree) -> str:
 def _bootstrap(cluster: Cluster) -> list[str]:
     if cluster.gitops == "argocd":
         a = cluster.argocd
-        return [f"Argo CD syncs the tree from {_code(a.get('repoURL'))} through the app-of-apps "
-                f"Application `{cluster.name}` in namespace `{a.get('namespace')}`; bundles are "
+        return [f"Argo CD syncs the tree from {_code(a.repoURL)} through the app-of-apps "
+                f"Application `{cluster.name}` in namespace `{a.namespace}`; bundles are "
                 "ordered by sync waves derived from dependsOn.", ""]
     ref = cluster.source_ref
-    out = [f"The tree is synced from the {ref['kind']} `{ref['name']}` in namespace "
+    out = [f"The tree is synced from the {ref.kind} `{ref.name}` in namespace "
            f"`{cluster.namespace}`."]
     boot = cluster.bootstrap
     if boot:
-        out.append(f"Bootstrap: `{boot['mode']}`, Flux `{boot['fluxVersion']}`"
-                   + (f", syncing {_code(boot['sync'].get('url'))}" if boot.get("sync") else "")
+        out.append(f"Bootstrap: `{boot.mode}`, Flux `{boot.fluxVersion}`"
+                   + (f", syncing {_code(boot.sync.url)}" if boot.sync else "")
                    + ".")
     return out + [""]
 
 
 def _bundle_row(bundle: Bundle, plan: TreePlan) -> str:
     if bundle.is_external:
-        where = f"external: `{bundle.spec['path']}` of `{bundle.source_name or '?'}`"
+        where = f"external: `{bundle.spec.path}` of `{bundle.source_name or '?'}`"
     else:
         where = f"`{posixpath.relpath(plan.bundle_dir(bundle), plan.cluster_dir)}/`"
     deps = ", ".join(f"`{d}`" for d in bundle.depends_on) or "—"

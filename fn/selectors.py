@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from .krm.resourcelist import KubeObject
 from .model.cluster import Application, Cluster
-from .model.schema import Problem, warning
+from .model.schema import Problem, Record, warning
 
 
-def matches(selector: dict, item: KubeObject) -> bool:
-    if selector.get("kinds") and item.kind not in selector["kinds"]:
+def matches(selector: Record, item: KubeObject) -> bool:
+    """Whether `item` passes a ResourceSelector (every criterion set must hold)."""
+    if selector.kinds and item.kind not in selector.kinds:
         return False
-    if selector.get("names") and item.name not in selector["names"]:
+    if selector.names and item.name not in selector.names:
         return False
-    if selector.get("namespaces") and item.namespace not in selector["namespaces"]:
+    if selector.namespaces and item.namespace not in selector.namespaces:
         return False
     labels, anns = item.labels, item.annotations
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+    if any(labels.get(k) != v for k, v in (selector.matchLabels or {}).items()):
         return False
-    if any(anns.get(k) != v for k, v in (selector.get("matchAnnotations") or {}).items()):
+    if any(anns.get(k) != v for k, v in (selector.matchAnnotations or {}).items()):
         return False
     return True
+
+
+def is_empty(selector: Record) -> bool:
+    return not (selector.kinds or selector.names or selector.namespaces
+                or selector.matchLabels or selector.matchAnnotations)
 
 
 def select_resources(cluster: Cluster, candidates: list[KubeObject]):
@@ -29,12 +35,12 @@ def select_resources(cluster: Cluster, candidates: list[KubeObject]):
     warnings: list[Problem] = []
     chosen_by: dict[int, Application] = {}
     for app in cluster.applications():
-        res = app.spec.get("resources")
+        res = app.spec.resources
         if res is None:
             continue
-        sel = res["selector"]
+        sel = res.selector
         path = f"{app.path}.resources.selector"
-        if not any(sel.get(k) for k in ("kinds", "names", "namespaces", "matchLabels", "matchAnnotations")):
+        if is_empty(sel):
             problems.append(Problem(path, "an empty selector would take every item of the package; "
                                           "set kinds, names, namespaces, matchLabels or matchAnnotations"))
             continue

@@ -106,3 +106,39 @@ def test_tree_write(cluster, tmp_path):
     assert written == tree.paths()
     ks = (tmp_path / "clusters/prod/infra/cm/kustomization.yaml").read_text()
     assert "resources:\n- cert-manager\n" in ks
+
+
+def test_the_model_exposes_typed_settings(cluster):
+    """Settings are records read by attribute, spelled as in the config, with
+    defaults filled; a misspelt name raises instead of reading None."""
+    assert (cluster.flux.namespace, cluster.layout.root, cluster.output.emit) == \
+        ("flux-system", "clusters", "all")
+    assert cluster.layout.kustomizationMode == "explicit"
+    assert cluster.defaults.interval == "10m" and cluster.defaults.wait is True
+    assert cluster.argocd.syncPolicy.automated.selfHeal is True
+    assert cluster.bootstrap.mode == "flux-operator" and cluster.bootstrap.sync.ref is None
+    assert cluster.source_ref.to_data() == {"kind": "GitRepository", "name": "flux-system"}
+    with pytest.raises(AttributeError):
+        cluster.layout.kustomization_mode
+
+
+def test_bundles_and_applications_give_their_records(cluster):
+    cm, web = cluster.bundles()
+    assert web.spec.dependsOn == ["cm"] and web.depends_on == ["cm"]
+    assert web.spec.interval is None and web.interval == "10m"  # the cluster default
+    app = cm.applications[0]
+    assert app.helm.version == "1.16.1" and app.helm.releaseName is None
+    assert app.chart_name == "cert-manager" and app.install_namespace == "cert-manager"
+    assert web.applications[0].helm is None
+    assert web.applications[0].spec.manifests[0] == \
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}}  # plain data
+
+
+def test_an_application_knows_its_type():
+    """(A `resources` application was called "manifests" once: an absent
+    manifests list reads as [], not None.)"""
+    cluster = load_cluster(CONFIG.replace(
+        "          manifests:\n          - {apiVersion: v1, kind: ConfigMap, metadata: {name: s}}",
+        "          resources: {selector: {kinds: [ConfigMap]}}"))
+    assert [a.type for a in cluster.applications()] == ["helm", "resources"]
+    assert [a.type for a in load_cluster(CONFIG).applications()] == ["helm", "manifests"]

@@ -499,3 +499,13 @@ def test_helm_rules_that_belong_to_flux_do_not_apply():
     rc, doc = run_config(c)
     assert rc == 1 and any(r.get("field", {}).get("path") == "spec.nodes[0].bundles[1].targetNamespace"
                            for r in doc["results"])
+
+
+def test_the_policy_tables_name_config_fields():
+    """The Argo CD rules read the fields their tables name: each must exist."""
+    from fn.argocd import rules
+    from fn.model import config as cfg
+    for key in (*rules.ARGOCD_BUNDLE_ERRORS, *rules.ARGOCD_BUNDLE_IGNORED):
+        assert key in cfg.BUNDLE.fields, key
+    for key in (*rules.ARGOCD_HELM_ERRORS, *rules.ARGOCD_HELM_IGNORED):
+        assert key in cfg.HELM_APP.fields, key

@@ -28,7 +28,7 @@ def cluster_of(pkg):
 
 
 def cluster_dir(root, cluster):
-    return root / cluster.layout["root"] / cluster.name
+    return root / cluster.layout.root / cluster.name
 
 
 @pytest.mark.parametrize("pkg", single_cluster_examples(), ids=EXAMPLE_IDS)

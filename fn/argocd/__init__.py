@@ -28,7 +28,7 @@ class Engine(WorkflowEngine):
 
     def shared_names(self, cluster) -> list[tuple[tuple, str, str]]:
         """Application names: one Argo CD namespace holds every cluster's."""
-        ns = cluster.argocd["namespace"]
+        ns = cluster.argocd.namespace
         return [(("Application", ns, name), path,
                   f"the Argo CD Application name {name!r} (the namespace {ns!r} holds the "
                   "Applications of every cluster)")

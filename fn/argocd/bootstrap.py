@@ -24,7 +24,7 @@ class BootstrapGenerator:
     def supported_modes(self) -> list[str]:
         return list(MODES)
 
-    def generate(self, bootstrap: dict | None, cluster: Cluster) -> list[Generated]:
+    def generate(self, bootstrap, cluster: Cluster) -> list[Generated]:
         """The root Application. `bootstrap` (spec.bootstrap, which installs
         Flux) plays no part: Argo CD itself is installed beforehand."""
         return [Generated(self.root_application(cluster), "bootstrap", None, path="metadata.name")]
@@ -33,7 +33,7 @@ class BootstrapGenerator:
         argocd = cluster.argocd
         return application(
             root_name(cluster), cluster,
-            source={"repoURL": argocd["repoURL"], "targetRevision": argocd["targetRevision"],
+            source={"repoURL": argocd.repoURL, "targetRevision": argocd.targetRevision,
                     "path": argo_path(TreePlan.for_cluster(cluster).cluster_dir)},
-            destination={"server": IN_CLUSTER, "namespace": argocd["namespace"]},
-            sync=sync_policy(cluster, prune=argocd["syncPolicy"]["automated"]["prune"]))
+            destination={"server": IN_CLUSTER, "namespace": argocd.namespace},
+            sync=sync_policy(cluster, prune=argocd.syncPolicy.automated.prune))

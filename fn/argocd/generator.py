@@ -40,10 +40,10 @@ class ResourceGenerator(BundleGenerator):
             for app in bundle.applications:
                 if app.helm is not None:
                     out.extend(app_objects(app, [self.helm_application(app, inner[app.name])]))
-                elif app.spec.get("manifests") is not None:
+                else:  # `resources` have no manifests: the function shell places their items
                     out.extend(app_objects(app, [with_default_namespace(m, app.namespace,
                                                                         cluster.crd_scopes)
-                                                 for m in app.spec["manifests"]]))
+                                                 for m in app.spec.manifests]))
         return out
 
     # -- the Application of a bundle ---------------------------------------------
@@ -51,30 +51,34 @@ class ResourceGenerator(BundleGenerator):
         cluster = bundle.cluster
         s = bundle.spec
         if bundle.is_external:
-            source = external_source(cluster.sources[bundle.source_name], s["path"])
+            source = external_source(cluster.sources[bundle.source_name], s.path)
         else:
-            source = {"repoURL": cluster.argocd["repoURL"],
-                      "targetRevision": cluster.argocd["targetRevision"],
+            source = {"repoURL": cluster.argocd.repoURL,
+                      "targetRevision": cluster.argocd.targetRevision,
                       "path": argo_path(plan.bundle_dir(bundle))}
-        kustomize = {k: without_none(s[k]) for k in ("patches", "components") if s.get(k)}
+        kustomize: dict = {}
+        if s.patches:
+            kustomize["patches"] = [p.to_data() for p in s.patches]
+        if s.components:
+            kustomize["components"] = s.components
         if kustomize:
             source["kustomize"] = kustomize
         prune = bundle_prune(bundle)
         return application(
             bundle_name(bundle), cluster,
             source=source,
-            destination=destination(cluster, s.get("targetNamespace")),
-            sync=sync_policy(cluster, prune=prune, automated=not s.get("suspend")),
-            wave=wave, cascade=prune, labels=s.get("labels"), annotations=s.get("annotations"))
+            destination=destination(cluster, s.targetNamespace),
+            sync=sync_policy(cluster, prune=prune, automated=not s.suspend),
+            wave=wave, cascade=prune, labels=s.labels, annotations=s.annotations)
 
     # -- the Application of a helm application ----------------------------------
     def helm_application(self, app: Application, wave: int) -> dict:
         h = app.helm
         source = helm_source(app)
-        helm: dict = {"releaseName": h.get("releaseName") or app.name}
-        if h.get("values"):
-            helm["valuesObject"] = h["values"]
-        if h.get("crds") == "Skip":
+        helm: dict = {"releaseName": h.releaseName or app.name}
+        if h.values:
+            helm["valuesObject"] = h.values
+        if h.crds == "Skip":
             helm["skipCrds"] = True
         source["helm"] = helm
         prune = bundle_prune(app.bundle)
@@ -82,8 +86,8 @@ class ResourceGenerator(BundleGenerator):
             helm_name(app), app.cluster,
             source=source,
             destination=destination(app.cluster, app.install_namespace),
-            sync=sync_policy(app.cluster, prune=prune, automated=not app.bundle.spec.get("suspend"),
-                             create_namespace=h.get("createNamespace", True)),
+            sync=sync_policy(app.cluster, prune=prune, automated=not app.bundle.spec.suspend,
+                             create_namespace=h.createNamespace),
             wave=wave, cascade=prune)
 
 
@@ -92,7 +96,7 @@ class ResourceGenerator(BundleGenerator):
 def application(name: str, cluster: Cluster, *, source: dict, destination: dict, sync: dict,
                 wave: int | None = None, cascade: bool = False, labels: dict | None = None,
                 annotations: dict | None = None) -> dict:
-    meta: dict = {"name": name, "namespace": cluster.argocd["namespace"]}
+    meta: dict = {"name": name, "namespace": cluster.argocd.namespace}
     if labels:
         meta["labels"] = dict(labels)
     anns = dict(annotations or {})
@@ -102,7 +106,7 @@ def application(name: str, cluster: Cluster, *, source: dict, destination: dict,
         meta["annotations"] = anns
     if cascade:  # deleting the Application (bundle removed, pruned) deletes what it deployed
         meta["finalizers"] = [CASCADE_FINALIZER]
-    spec: dict = {"project": cluster.argocd["project"], "source": source,
+    spec: dict = {"project": cluster.argocd.project, "source": source,
                   "destination": destination}
     if sync:
         spec["syncPolicy"] = sync
@@ -112,8 +116,11 @@ def application(name: str, cluster: Cluster, *, source: dict, destination: dict,
 
 def destination(cluster: Cluster, namespace: str | None = None) -> dict:
     """The configured target cluster (server or name), in-cluster by default."""
-    d = cluster.argocd.get("destination") or {}
-    out = {"name": d["name"]} if d.get("name") else {"server": d.get("server") or IN_CLUSTER}
+    d = cluster.argocd.destination
+    if d is not None and d.name:
+        out = {"name": d.name}
+    else:
+        out = {"server": (d.server if d is not None else None) or IN_CLUSTER}
     if namespace:
         out["namespace"] = namespace
     return out
@@ -121,38 +128,29 @@ def destination(cluster: Cluster, namespace: str | None = None) -> dict:
 
 def bundle_prune(bundle: Bundle) -> bool:
     """The bundle's prune, else the automated sync default."""
-    p = bundle.spec.get("prune")
-    return bundle.cluster.argocd["syncPolicy"]["automated"]["prune"] if p is None else p
+    p = bundle.spec.prune
+    return bundle.cluster.argocd.syncPolicy.automated.prune if p is None else p
 
 
 def sync_policy(cluster: Cluster, *, prune: bool, automated: bool = True,
                 create_namespace: bool | None = None) -> dict:
     """syncPolicy from spec.argocd.syncPolicy. `create_namespace` (helm
     applications) adds or removes CreateNamespace=true."""
-    sp = cluster.argocd["syncPolicy"]
+    sp = cluster.argocd.syncPolicy
     out: dict = {}
-    if automated and sp["automated"]["enabled"]:
-        out["automated"] = {"prune": prune, "selfHeal": sp["automated"]["selfHeal"]}
-    options = list(sp["syncOptions"])
+    if automated and sp.automated.enabled:
+        out["automated"] = {"prune": prune, "selfHeal": sp.automated.selfHeal}
+    options = list(sp.syncOptions)
     if create_namespace is not None:
         options = [o for o in options if o.split("=", 1)[0] != CREATE_NAMESPACE]
         if create_namespace:
             options.insert(0, f"{CREATE_NAMESPACE}=true")
     if options:
         out["syncOptions"] = options
-    retry = without_none(sp.get("retry"))
+    retry = sp.retry.to_data() if sp.retry is not None else None
     if retry:
         out["retry"] = retry
     return out
-
-
-def without_none(value):
-    """The config value without the keys the schema filled with None."""
-    if isinstance(value, dict):
-        return {k: without_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_none(v) for v in value]
-    return value
 
 
 # -- sources -------------------------------------------------------------------
@@ -161,13 +159,13 @@ def revision(src: Source) -> str:
     """targetRevision for a declared git or oci source (Flux's defaults: branch
     main, tag latest)."""
     s = src.spec
-    keys = ("branch", "tag", "commit", "semver") if src.type == "git" else ("tag", "digest", "semver")
-    return next((s[k] for k in keys if s.get(k)), "main" if src.type == "git" else "latest")
+    refs = (s.branch, s.tag, s.commit, s.semver) if src.type == "git" else (s.tag, s.digest, s.semver)
+    return next((r for r in refs if r), "main" if src.type == "git" else "latest")
 
 
 def external_source(src: Source, path: str) -> dict:
     """An external bundle: `path` of a git or oci source (checks reject buckets)."""
-    return {"repoURL": src.spec["url"], "targetRevision": revision(src), "path": argo_path(path)}
+    return {"repoURL": src.spec.url, "targetRevision": revision(src), "path": argo_path(path)}
 
 
 def helm_source(app: Application) -> dict:
@@ -178,15 +176,15 @@ def helm_source(app: Application) -> dict:
     chart's oci:// URL, path ".". git source: the chart's path in the repo.
     """
     h = app.helm
-    repo = h.get("repository")
+    repo = h.repository
     if repo is not None:
         if repo.startswith("oci://"):
-            return {"repoURL": repo.rstrip("/"), "path": ".", "targetRevision": h["version"]}
-        return {"repoURL": repo, "chart": app.chart_name, "targetRevision": h["version"]}
-    src = app.cluster.sources[h["source"]]
+            return {"repoURL": repo.rstrip("/"), "path": ".", "targetRevision": h.version}
+        return {"repoURL": repo, "chart": app.chart_name, "targetRevision": h.version}
+    src = app.cluster.sources[h.source]
     if src.type == "helm":
-        return {"repoURL": src.spec["url"], "chart": app.chart_name, "targetRevision": h["version"]}
+        return {"repoURL": src.spec.url, "chart": app.chart_name, "targetRevision": h.version}
     if src.type == "oci":
-        return {"repoURL": src.spec["url"], "path": ".", "targetRevision": revision(src)}
-    return {"repoURL": src.spec["url"], "path": argo_path(h["chart"]),
+        return {"repoURL": src.spec.url, "path": ".", "targetRevision": revision(src)}
+    return {"repoURL": src.spec.url, "path": argo_path(h.chart),
             "targetRevision": revision(src)}

@@ -26,8 +26,8 @@ class LayoutIntegrator:
                   existing: frozenset[str] = frozenset()) -> Tree:
         """Place `generated` into a Tree (`existing` is accepted for the
         engines' common interface; nothing here depends on it)."""
-        mode = self.kustomization_mode or cluster.layout["kustomizationMode"]
-        naming = self.file_naming or cluster.layout["fileNaming"]
+        mode = self.kustomization_mode or cluster.layout.kustomizationMode
+        naming = self.file_naming or cluster.layout.fileNaming
         plan = TreePlan.for_cluster(cluster)
         roles = EMIT_ROLES[cluster.emit]
         tree = Tree()

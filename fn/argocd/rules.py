@@ -38,7 +38,7 @@ def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
     for b in cluster.bundles():
         edges = list(b.depends_on)
         for app in b.applications:
-            for dep in (app.helm or {}).get("dependsOn") or []:
+            for dep in app.helm.dependsOn if app.helm is not None else ():
                 other = helm_bundle.get(dep)
                 if other is not None and other != b.name and other not in edges:
                     edges.append(other)
@@ -49,37 +49,37 @@ def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
 def validate(cluster: Cluster) -> list[Problem]:
     """Runs once the model's rules passed, so every name resolves."""
     problems: list[Problem] = []
-    if not cluster.argocd.get("repoURL"):
+    if not cluster.argocd.repoURL:
         problems.append(Problem("spec.argocd.repoURL",
                                 "repoURL is required with gitops: argocd: the URL of the repository "
                                 "that holds this tree, e.g. https://github.com/acme/fleet.git"))
     for b in cluster.bundles():
         for key, why in ARGOCD_BUNDLE_ERRORS.items():
-            if b.spec.get(key):
+            if getattr(b.spec, key):
                 problems.append(Problem(f"{b.path}.{key}", f"{key} cannot be used with gitops: "
                                                             f"argocd: {why}"))
         for key in ARGOCD_BUNDLE_IGNORED:
-            if b.spec.get(key) not in (None, []):
+            if getattr(b.spec, key) not in (None, []):
                 problems.append(warning(f"{b.path}.{key}", f"{key} tunes Flux and is ignored with "
                                                             "gitops: argocd"))
         if b.is_external and b.source_name in cluster.sources:
             _argocd_source(cluster, cluster.sources[b.source_name],
-                           f"{b.path}.source" if b.spec.get("source") else f"{b.path}.path",
+                           f"{b.path}.source" if b.spec.source else f"{b.path}.path",
                            problems)
         for app in b.applications:
             h, p = app.helm, f"{app.path}.helm"
             if h is None:
                 continue
             for key, why in ARGOCD_HELM_ERRORS.items():
-                if h.get(key):
+                if getattr(h, key):
                     problems.append(Problem(f"{p}.{key}", f"{key} cannot be used with gitops: "
                                                           f"argocd: {why}"))
             for key in ARGOCD_HELM_IGNORED:
-                if h.get(key) not in (None, False):
+                if getattr(h, key) not in (None, False):
                     problems.append(warning(f"{p}.{key}", f"{key} tunes Flux's helm-controller and "
                                                            "is ignored with gitops: argocd"))
-            if h.get("source") in cluster.sources:
-                _argocd_source(cluster, cluster.sources[h["source"]], f"{p}.source", problems)
+            if h.source in cluster.sources:
+                _argocd_source(cluster, cluster.sources[h.source], f"{p}.source", problems)
     for cycle in find_cycles(bundle_order(cluster)):
         problems.append(Problem(_helm_edge(cluster, cycle),
                                 "with gitops: argocd a helm dependsOn on another bundle's "
@@ -103,7 +103,7 @@ def _helm_edge(cluster: Cluster, cycle: list[str]) -> str:
         if there in bundle.depends_on:
             continue
         for app in bundle.applications:
-            for i, dep in enumerate((app.helm or {}).get("dependsOn") or []):
+            for i, dep in enumerate(app.helm.dependsOn if app.helm is not None else ()):
                 target = cluster.find_bundle(there)
                 if any(a.name == dep for a in target.applications):
                     return f"{app.path}.helm.dependsOn[{i}]"
@@ -115,7 +115,7 @@ def _argocd_source(cluster: Cluster, src, path: str, problems: list[Problem]) ->
         problems.append(Problem(path, f"source {src.name!r} is a bucket; Argo CD reads only git, "
                                       "Helm and OCI repositories — use one of those with "
                                       "gitops: argocd"))
-    elif src.type == "git" and src.spec.get("semver"):
+    elif src.type == "git" and src.spec.semver:
         problem = Problem(f"{src.path}.git.semver", "Argo CD follows git refs, not semver ranges of "
                                                     "tags; with gitops: argocd set branch, tag or commit")
         if problem not in problems:  # once, however many use the source

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..engine import Generated, canonical
 from ..layout.plan import TreePlan, repo_path
 from ..model.cluster import Cluster
+from ..model.schema import Record
 from .generator import KUSTOMIZE_API
 from .sources import SOURCE_API
 
@@ -30,46 +31,47 @@ class BootstrapGenerator:
     def supported_modes(self) -> list[str]:
         return list(MODES)
 
-    def generate(self, bootstrap: dict | None, cluster: Cluster) -> list[Generated]:
-        if not bootstrap:
+    def generate(self, bootstrap: Record | None, cluster: Cluster) -> list[Generated]:
+        """`bootstrap`: the cluster's spec.bootstrap (Bootstrap), or None."""
+        if bootstrap is None:
             return []
-        if bootstrap["mode"] == "gotk":
+        if bootstrap.mode == "gotk":
             return [Generated(o, "bootstrap", None, GOTK_SYNC, path="spec.bootstrap")
                     for o in self.gotk(bootstrap, cluster)]
         return [Generated(self.flux_instance(bootstrap, cluster), "bootstrap", None,
                           path="spec.bootstrap")]
 
-    def flux_instance(self, b: dict, cluster: Cluster) -> dict:
+    def flux_instance(self, b: Record, cluster: Cluster) -> dict:
         spec: dict = {
-            "distribution": {"version": b["fluxVersion"],
-                             "registry": b.get("registry") or DEFAULT_REGISTRY},
-            "components": list(b.get("components") or DEFAULT_COMPONENTS),
+            "distribution": {"version": b.fluxVersion,
+                             "registry": b.registry or DEFAULT_REGISTRY},
+            "components": list(b.components or DEFAULT_COMPONENTS),
         }
-        sync = b.get("sync")
-        if sync:
-            s: dict = {"kind": sync["kind"], "url": sync["url"], "ref": _ref(sync),
+        sync = b.sync
+        if sync is not None:
+            s: dict = {"kind": sync.kind, "url": sync.url, "ref": _ref(sync),
                        "path": repo_path(TreePlan.for_cluster(cluster).cluster_dir)}
-            if sync.get("secretRef"):
-                s["pullSecret"] = sync["secretRef"]["name"]
+            if sync.secretRef is not None:
+                s["pullSecret"] = sync.secretRef.name
             spec["sync"] = s
         return canonical({"apiVersion": "fluxcd.controlplane.io/v1", "kind": "FluxInstance",
                           "metadata": {"name": "flux", "namespace": cluster.namespace},
                           "spec": spec})
 
-    def gotk(self, b: dict, cluster: Cluster) -> list[dict]:
+    def gotk(self, b: Record, cluster: Cluster) -> list[dict]:
         ns = cluster.namespace
-        sync = b.get("sync")
-        kind = sync["kind"] if sync else cluster.source_ref["kind"]
+        sync = b.sync
+        kind = sync.kind if sync is not None else cluster.source_ref.kind
         out = []
-        if sync:
-            spec: dict = {"interval": "1m", "url": sync["url"]}
+        if sync is not None:
+            spec: dict = {"interval": "1m", "url": sync.url}
             ref = _ref(sync)
             if kind == "GitRepository":
                 spec["ref"] = _git_ref(ref)
             else:
                 spec["ref"] = {"tag": ref}
-            if sync.get("secretRef"):
-                spec["secretRef"] = dict(sync["secretRef"])
+            if sync.secretRef is not None:
+                spec["secretRef"] = sync.secretRef.to_data()
             out.append(canonical({"apiVersion": SOURCE_API, "kind": kind,
                                   "metadata": {"name": ns, "namespace": ns}, "spec": spec}))
         out.append(canonical({
@@ -80,10 +82,10 @@ class BootstrapGenerator:
         return out
 
 
-def _ref(sync: dict) -> str:
-    if sync.get("ref"):
-        return sync["ref"]
-    return "refs/heads/main" if sync["kind"] == "GitRepository" else "latest"
+def _ref(sync: Record) -> str:
+    if sync.ref:
+        return sync.ref
+    return "refs/heads/main" if sync.kind == "GitRepository" else "latest"
 
 
 def _git_ref(ref: str) -> dict:

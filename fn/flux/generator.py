@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..engine import BundleGenerator, Generated, app_objects, canonical
+from ..engine import BundleGenerator, Generated, app_objects, canonical, present
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
@@ -39,38 +39,40 @@ class ResourceGenerator(BundleGenerator):
         ns = cluster.namespace
         s = bundle.spec
         meta: dict = {"name": bundle.name, "namespace": ns}
-        if s.get("labels"):
-            meta["labels"] = dict(s["labels"])
-        if s.get("annotations"):
-            meta["annotations"] = dict(s["annotations"])
+        if s.labels:
+            meta["labels"] = dict(s.labels)
+        if s.annotations:
+            meta["annotations"] = dict(s.annotations)
         if bundle.is_external:
             src = cluster.sources[bundle.source_name]
             source_ref = {"kind": src.kind, "name": src.name, "namespace": ns}
-            path = repo_path(relative_path(s["path"]))
+            path = repo_path(relative_path(s.path))
         else:
-            source_ref = {**cluster.source_ref, "namespace": ns}
+            source_ref = {**cluster.source_ref.to_data(), "namespace": ns}
             path = repo_path(plan.bundle_dir(bundle))
         spec: dict = {
-            "interval": bundle.setting("interval"),
-            "retryInterval": bundle.setting("retryInterval"),
-            "timeout": bundle.setting("timeout"),
+            "interval": bundle.interval,
+            "retryInterval": bundle.retry_interval,
+            "timeout": bundle.timeout,
             "path": path,
-            "prune": bundle.setting("prune"),
+            "prune": bundle.prune,
             "sourceRef": source_ref,
             "wait": effective_wait(bundle),
         }
-        for key in ("force", "suspend", "targetNamespace", "serviceAccountName", "decryption",
-                    "components"):
-            if s.get(key) is not None and s.get(key) != []:
-                spec[key] = s[key]
+        spec.update(present(force=s.force, suspend=s.suspend, targetNamespace=s.targetNamespace,
+                            serviceAccountName=s.serviceAccountName))
+        if s.decryption is not None:
+            spec["decryption"] = s.decryption.to_data()
+        if s.components:
+            spec["components"] = s.components
         checks = health_checks(bundle)
         if checks:
             spec["healthChecks"] = checks
-        if s.get("patches"):
-            spec["patches"] = s["patches"]
-        post = s.get("postBuild")
-        if post and (post.get("substitute") or post.get("substituteFrom")):
-            spec["postBuild"] = {k: v for k, v in post.items() if v}
+        if s.patches:
+            spec["patches"] = [p.to_data() for p in s.patches]
+        post = s.postBuild
+        if post is not None and (post.substitute or post.substituteFrom):
+            spec["postBuild"] = {k: v for k, v in post.to_data().items() if v}
         if bundle.depends_on:
             spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(bundle.depends_on)]
         return canonical({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
@@ -80,9 +82,8 @@ class ResourceGenerator(BundleGenerator):
     def application(self, app: Application, charts: ChartSources) -> list[dict]:
         if app.helm is not None:
             return helm_objects(app, charts)
-        if app.spec.get("manifests") is not None:
-            return [self._manifest(m, app) for m in app.spec["manifests"]]
-        return []  # `resources` select input items; the function shell places them
+        # none for `resources`: they select input items, which the function shell places
+        return [self._manifest(m, app) for m in app.spec.manifests]
 
     @staticmethod
     def _manifest(m: dict, app: Application) -> dict:
@@ -94,7 +95,7 @@ class ResourceGenerator(BundleGenerator):
         """Declared sources that something references (or the tree's own source),
         each with whether Helm charts come from it."""
         used: dict[str, bool] = {}  # name -> used as a Helm chart source
-        ref_name = cluster.source_ref["name"]
+        ref_name = cluster.source_ref.name
         if ref_name in cluster.sources:
             used[ref_name] = False
         for b in bundles:
@@ -102,8 +103,8 @@ class ResourceGenerator(BundleGenerator):
                 used.setdefault(b.source_name, False)
             for app in b.applications:
                 h = app.helm
-                if h is not None and h.get("source"):
-                    used[h["source"]] = True
+                if h is not None and h.source:
+                    used[h.source] = True
                 elif h is not None and charts.for_app(app) is not None:
                     kind, name = charts.for_app(app)
                     if name in cluster.sources:
@@ -126,20 +127,20 @@ def chart_users(apps: list[Application], charts: ChartSources) -> dict[str, str]
 def effective_wait(bundle: Bundle) -> bool:
     """wait as set on the bundle; unset with healthChecks: false (Flux ignores
     healthChecks under wait); otherwise the cluster default."""
-    if bundle.spec.get("wait") is not None:
-        return bundle.spec["wait"]
-    if bundle.spec.get("healthChecks"):
+    if bundle.spec.wait is not None:
+        return bundle.spec.wait
+    if bundle.spec.healthChecks:
         return False
-    return bundle.cluster.defaults["wait"]
+    return bundle.cluster.defaults.wait
 
 
 def health_checks(bundle: Bundle) -> list[dict]:
     """The user's health checks; without wait, also every HelmRelease of the
     bundle, so dependents start only once the releases are Ready."""
     ns = bundle.cluster.namespace
-    checks = [dict(c) for c in bundle.spec.get("healthChecks") or []]
+    checks = [c.to_data() for c in bundle.spec.healthChecks]
     if not effective_wait(bundle):
-        have = {(c.get("kind"), c.get("name"), c.get("namespace")) for c in checks}
+        have = {(c.kind, c.name, c.namespace) for c in bundle.spec.healthChecks}
         for app in bundle.applications:
             if app.helm is not None and ("HelmRelease", app.name, ns) not in have:
                 checks.append({"apiVersion": HELM_API, "kind": "HelmRelease",

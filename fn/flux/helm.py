@@ -3,7 +3,7 @@ values ConfigMap when the application keeps its values out of it."""
 
 from __future__ import annotations
 
-from ..engine import canonical
+from ..engine import canonical, present
 from ..krm import yamlio
 from ..model.cluster import Application
 from .sources import ChartSources
@@ -21,7 +21,7 @@ def values_config_map_name(app: Application) -> str:
 def helm_objects(app: Application, charts: ChartSources) -> list[dict]:
     """The HelmRelease, preceded by its values ConfigMap when asked for."""
     objects = [helm_release(app, charts)]
-    if app.helm.get("valuesConfigMap"):
+    if app.helm.valuesConfigMap:
         objects.insert(0, values_config_map(app))
     return objects
 
@@ -34,7 +34,7 @@ def values_config_map(app: Application) -> dict:
                          "labels": {WATCH_LABEL: "Enabled"}},
             # keys sorted, as AICR writes them: the text must not depend on how an
             # orchestrator re-serialised the config (kustomize's plugin route sorts it)
-            "data": {VALUES_KEY: yamlio.dump(canonical(app.helm.get("values") or {}))}}
+            "data": {VALUES_KEY: yamlio.dump(canonical(app.helm.values or {}))}}
 
 
 def helm_release(app: Application, charts: ChartSources) -> dict:
@@ -43,20 +43,20 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
     ns = cluster.namespace
     target = app.install_namespace
     spec: dict = {
-        "interval": h.get("interval") or DEFAULT_INTERVAL,
-        "releaseName": h.get("releaseName") or app.name,
+        "interval": h.interval or DEFAULT_INTERVAL,
+        "releaseName": h.releaseName or app.name,
         "targetNamespace": target,
         "storageNamespace": target,
     }
     spec.update(_chart(app, charts))
     install: dict = {}
     upgrade: dict = {}
-    if h.get("createNamespace", True):
+    if h.createNamespace:
         install["createNamespace"] = True
-    if h.get("crds"):
-        install["crds"] = h["crds"]
-        upgrade["crds"] = h["crds"]
-    retries = (h.get("remediation") or {}).get("retries")
+    if h.crds:
+        install["crds"] = h.crds
+        upgrade["crds"] = h.crds
+    retries = h.remediation.retries if h.remediation is not None else None
     if retries is not None:
         install["remediation"] = {"retries": retries}
         upgrade["remediation"] = {"retries": retries}
@@ -64,19 +64,17 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
         spec["install"] = install
     if upgrade:
         spec["upgrade"] = upgrade
-    for key in ("timeout", "serviceAccountName"):
-        if h.get(key):
-            spec[key] = h[key]
-    if h.get("driftDetection"):
-        spec["driftDetection"] = {"mode": h["driftDetection"]}
-    if h.get("dependsOn"):
-        spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(h["dependsOn"])]
-    values_from = [{k: v for k, v in ref.items() if v is not None} for ref in h.get("valuesFrom") or []]
-    if h.get("valuesConfigMap"):  # first, so the user's own entries still override it
+    spec.update(present(timeout=h.timeout, serviceAccountName=h.serviceAccountName))
+    if h.driftDetection:
+        spec["driftDetection"] = {"mode": h.driftDetection}
+    if h.dependsOn:
+        spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(h.dependsOn)]
+    values_from = [ref.to_data() for ref in h.valuesFrom]
+    if h.valuesConfigMap:  # first, so the user's own entries still override it
         values_from.insert(0, {"kind": "ConfigMap", "name": values_config_map_name(app),
                                "valuesKey": VALUES_KEY})
-    elif h.get("values"):
-        spec["values"] = h["values"]
+    elif h.values:
+        spec["values"] = h.values
     if values_from:
         spec["valuesFrom"] = values_from
     return canonical({"apiVersion": HELM_API, "kind": "HelmRelease",
@@ -93,14 +91,14 @@ def _chart(app: Application, charts: ChartSources) -> dict:
         kind, name = derived
         if kind == "OCIRepository":
             return {"chartRef": {"kind": kind, "name": name, "namespace": ns}}
-        return {"chart": {"spec": {"chart": app.chart_name, "version": h["version"],
+        return {"chart": {"spec": {"chart": app.chart_name, "version": h.version,
                                    "sourceRef": {"kind": kind, "name": name, "namespace": ns}}}}
-    src = cluster.sources[h["source"]]
+    src = cluster.sources[h.source]
     if src.type == "oci":
         return {"chartRef": {"kind": "OCIRepository", "name": src.name, "namespace": ns}}
     chart_spec = {"chart": app.chart_name, "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}
     if src.type == "helm":
-        chart_spec["version"] = h["version"]
+        chart_spec["version"] = h.version
     else:  # a chart inside a git repository or bucket: rebuild when the source changes
         chart_spec["reconcileStrategy"] = "Revision"
     return {"chart": {"spec": chart_spec}}

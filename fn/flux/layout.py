@@ -27,9 +27,9 @@ class LayoutIntegrator:
                   existing: frozenset[str] = frozenset()) -> Tree:
         """Place `generated` into a Tree. `existing`: paths of files already in
         the repository (a hand-kept gotk-components.yaml gets listed)."""
-        mode = self.kustomization_mode or cluster.layout["kustomizationMode"]
+        mode = self.kustomization_mode or cluster.layout.kustomizationMode
         placement = self.placement or cluster.placement
-        naming = self.file_naming or cluster.layout["fileNaming"]
+        naming = self.file_naming or cluster.layout.fileNaming
         plan = TreePlan.for_cluster(cluster)
         roles = EMIT_ROLES[cluster.emit]
         tree = Tree()

@@ -27,18 +27,18 @@ def _reserved_names(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _tree_source(cluster: Cluster, problems: list[Problem]) -> None:
     ref = cluster.source_ref
-    name = ref["name"]
+    name = ref.name
     src = cluster.sources.get(name)
-    if src is not None and src.kind != ref["kind"]:
+    if src is not None and src.kind != ref.kind:
         problems.append(Problem("spec.flux.sourceRef.kind",
                                 f"source {name!r} is declared as {src.type} ({src.kind}), "
-                                f"but sourceRef.kind is {ref['kind']}; make them agree"))
-    sync = (cluster.bootstrap or {}).get("sync")
-    if sync and name == cluster.namespace and sync["kind"] != ref["kind"]:
+                                f"but sourceRef.kind is {ref.kind}; make them agree"))
+    sync = cluster.bootstrap.sync if cluster.bootstrap is not None else None
+    if sync is not None and name == cluster.namespace and sync.kind != ref.kind:
         problems.append(Problem("spec.flux.sourceRef.kind",
-                                f"bootstrap syncs from a {sync['kind']} named {name!r}, but "
-                                f"sourceRef.kind is {ref['kind']}; make them agree"))
-    if sync and name == cluster.namespace and name in cluster.sources:
+                                f"bootstrap syncs from a {sync.kind} named {name!r}, but "
+                                f"sourceRef.kind is {ref.kind}; make them agree"))
+    if sync is not None and name == cluster.namespace and name in cluster.sources:
         problems.append(Problem(cluster.sources[name].path + ".name",
                                 f"bootstrap creates the source {name!r}; declare it only once "
                                 "(remove it from spec.sources or from spec.bootstrap.sync)"))
@@ -46,7 +46,7 @@ def _tree_source(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _wait_and_health_checks(cluster: Cluster, problems: list[Problem]) -> None:
     for b in cluster.bundles():
-        if b.spec.get("healthChecks") and b.spec.get("wait") is True:
+        if b.spec.healthChecks and b.spec.wait is True:
             problems.append(warning(f"{b.path}.healthChecks",
                                      "Flux ignores healthChecks when wait is true (wait already checks "
                                      "every applied object); remove wait: true or the healthChecks"))
@@ -54,7 +54,7 @@ def _wait_and_health_checks(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _helm_placement(cluster: Cluster, problems: list[Problem]) -> None:
     for b in cluster.bundles():
-        target = b.spec.get("targetNamespace")
+        target = b.spec.targetNamespace
         helm_apps = [a.name for a in b.applications if a.helm is not None]
         if target and target != cluster.namespace and helm_apps:
             problems.append(Problem(
@@ -68,7 +68,7 @@ def _helm_placement(cluster: Cluster, problems: list[Problem]) -> None:
 def _oci_sources(cluster: Cluster, problems: list[Problem]) -> None:
     """An oci source cannot serve a chart and a bundle at once."""
     for app in cluster.applications():
-        name = (app.helm or {}).get("source")
+        name = app.helm.source if app.helm is not None else None
         src = cluster.sources.get(name) if name else None
         if src is None or src.type != "oci":
             continue
@@ -113,15 +113,14 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
             if app.helm is not None:
                 edge(f"ready:{b.name}", f"hr:{app.name}", None,
                      f"bundle {b.name!r} is Ready only once its HelmRelease {app.name!r} is")
-        for i, hc in enumerate(b.spec.get("healthChecks") or []):
-            if hc.get("kind") == "HelmRelease" and hc.get("name") in helm_apps \
-                    and (hc.get("namespace") or ns) == ns:
-                edge(f"ready:{b.name}", f"hr:{hc['name']}", f"{b.path}.healthChecks[{i}]",
-                     f"bundle {b.name!r} health-checks HelmRelease {hc['name']!r}")
+        for i, hc in enumerate(b.spec.healthChecks):
+            if hc.kind == "HelmRelease" and hc.name in helm_apps and (hc.namespace or ns) == ns:
+                edge(f"ready:{b.name}", f"hr:{hc.name}", f"{b.path}.healthChecks[{i}]",
+                     f"bundle {b.name!r} health-checks HelmRelease {hc.name!r}")
     for app in helm_apps.values():
         edge(f"hr:{app.name}", f"apply:{app.bundle.name}", None,
              f"HelmRelease {app.name!r} is applied by bundle {app.bundle.name!r}")
-        for i, dep in enumerate(app.helm.get("dependsOn") or []):
+        for i, dep in enumerate(app.helm.dependsOn):
             if dep in helm_apps and dep != app.name:
                 edge(f"hr:{app.name}", f"hr:{dep}", f"{app.path}.helm.dependsOn[{i}]",
                      f"HelmRelease {app.name!r} waits for HelmRelease {dep!r}")
@@ -149,9 +148,9 @@ def _seconds(duration: str) -> float:
 
 def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
     for b in cluster.bundles():
-        bundle_timeout = b.setting("timeout")
+        bundle_timeout = b.timeout
         for app in b.applications:
-            t = (app.helm or {}).get("timeout")
+            t = app.helm.timeout if app.helm is not None else None
             if t and bundle_timeout and _seconds(t) > _seconds(bundle_timeout):
                 problems.append(warning(
                     f"{app.path}.helm.timeout",
@@ -165,14 +164,14 @@ def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
     b = cluster.bootstrap
-    if not b or not b.get("sync"):
+    if b is None or b.sync is None:
         return
-    sync = b["sync"]
-    url = sync["url"]
-    if sync["kind"] == "OCIRepository" and not url.startswith("oci://"):
+    sync = b.sync
+    url = sync.url
+    if sync.kind == "OCIRepository" and not url.startswith("oci://"):
         problems.append(Problem("spec.bootstrap.sync.url", "an OCIRepository sync needs an oci:// URL; write "
                                 "oci://<registry>/<repository> or set sync.kind: GitRepository"))
-    if sync["kind"] == "GitRepository" and url.startswith("oci://"):
+    if sync.kind == "GitRepository" and url.startswith("oci://"):
         problems.append(Problem("spec.bootstrap.sync.url",
                                 "a GitRepository sync needs an https:// or ssh:// URL; "
                                 "for oci:// set sync.kind: OCIRepository"))

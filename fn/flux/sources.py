@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from .. import lazy
-from ..engine import canonical
+from ..engine import canonical, present
 from ..model.cluster import Application, Cluster, Source
 from ..records import dataclass
 
@@ -22,23 +22,25 @@ EXACT_VERSION = lazy.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?")
 def source_object(src: Source, namespace: str, *, helm_chart: bool = False) -> dict:
     """The Flux object of a declared source."""
     s = src.spec
-    spec: dict = {"interval": s["interval"]}
-    for key in ("secretRef", "provider", "ignore", "recurseSubmodules", "passCredentials",
-                "bucketName", "endpoint", "region"):
-        if s.get(key) is not None:
-            spec[key] = s[key]
-    if src.type in ("git", "oci", "helm"):
-        spec["url"] = s["url"]
+    spec: dict = {"interval": s.interval}
+    if s.secretRef is not None:
+        spec["secretRef"] = s.secretRef.to_data()
     if src.type == "git":
-        ref = {k: s[k] for k in ("branch", "tag", "semver", "commit") if s.get(k)}
-        spec["ref"] = ref or {"branch": "main"}
+        spec.update(present(url=s.url, ignore=s.ignore, recurseSubmodules=s.recurseSubmodules))
+        spec["ref"] = present(branch=s.branch, tag=s.tag, semver=s.semver, commit=s.commit) \
+            or {"branch": "main"}
     elif src.type == "oci":
-        ref = {k: s[k] for k in ("tag", "semver", "digest") if s.get(k)}
-        spec["ref"] = ref or {"tag": "latest"}
-        if s.get("layerSelector"):
-            spec["layerSelector"] = s["layerSelector"]
+        spec.update(present(url=s.url, provider=s.provider))
+        spec["ref"] = present(tag=s.tag, semver=s.semver, digest=s.digest) or {"tag": "latest"}
+        if s.layerSelector is not None:
+            spec["layerSelector"] = s.layerSelector.to_data()
         elif helm_chart:
             spec["layerSelector"] = dict(HELM_CHART_LAYER)
+    elif src.type == "helm":
+        spec.update(present(url=s.url, passCredentials=s.passCredentials))
+    else:  # bucket
+        spec.update(present(bucketName=s.bucketName, endpoint=s.endpoint, region=s.region,
+                            provider=s.provider))
     return canonical({"apiVersion": SOURCE_API, "kind": src.kind,
                       "metadata": {"name": src.name, "namespace": namespace}, "spec": spec})
 
@@ -138,7 +140,7 @@ class ChartSource:
 def tree_source_names(cluster: Cluster) -> frozenset[str]:
     """Names of the source that holds the tree: spec.flux.sourceRef, and the
     one bootstrap creates (named after the Flux namespace), declared or not."""
-    return frozenset({cluster.source_ref["name"], cluster.namespace})
+    return frozenset({cluster.source_ref.name, cluster.namespace})
 
 
 class ChartSources:
@@ -156,7 +158,7 @@ class ChartSources:
         self._declared_helm: dict[str, Source] = {}
         for s in cluster.sources.values():
             if s.type == "helm":
-                self._declared_helm.setdefault(normalise_url(s.spec["url"]), s)
+                self._declared_helm.setdefault(normalise_url(s.spec.url), s)
         keys = {key for app in cluster.applications()
                 if (key := self._key(app)) is not None and self._declared(key) is None}
         names = chart_source_names(keys, reserved=tree_source_names(cluster) | set(cluster.sources))
@@ -165,11 +167,11 @@ class ChartSources:
     @staticmethod
     def _key(app: Application) -> ChartKey | None:
         h = app.helm
-        if h is None or not h.get("repository"):
+        if h is None or not h.repository:
             return None
-        repo = normalise_url(h["repository"])
+        repo = normalise_url(h.repository)
         if repo.startswith("oci://"):
-            return ("OCIRepository", repo, h.get("version"))
+            return ("OCIRepository", repo, h.version)
         return ("HelmRepository", repo, None)
 
     def _declared(self, key: ChartKey) -> Source | None:

@@ -51,7 +51,7 @@ class TreePlan:
 
     @classmethod
     def for_cluster(cls, cluster: Cluster) -> "TreePlan":
-        return cls(cluster.layout["root"], cluster.name)
+        return cls(cluster.layout.root, cluster.name)
 
     @property
     def cluster_dir(self) -> str:

@@ -1,7 +1,9 @@
 """The Kure domain model: Cluster → Node tree → Bundle → Application.
 
 Built from a validated config document. Every element knows its config
-field path (`spec.nodes[0].bundles[2]`), so later checks can point at it.
+field path (`spec.nodes[0].bundles[2]`), so later checks can point at it,
+and holds its config as a typed record (`fn.model.schema.Record`): read
+`bundle.spec.interval`, `app.helm.releaseName`, `cluster.layout.root`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Iterator
 
 from ..records import dataclass, field
 from . import config as cfg
-from .schema import Problem
+from .schema import Problem, Record
 
 
 class ConfigError(Exception):
@@ -30,7 +32,7 @@ SOURCE_KINDS = {"git": "GitRepository", "oci": "OCIRepository", "helm": "HelmRep
 class Source:
     name: str
     type: str  # git | oci | helm | bucket
-    spec: dict
+    spec: Record  # the GitSource, OCISource, HelmSource or BucketSource
     path: str
 
     @property
@@ -41,34 +43,38 @@ class Source:
 @dataclass(eq=False)
 class Application:
     name: str
-    spec: dict
+    spec: Record  # Application
     bundle: "Bundle"
     path: str
 
     @property
     def type(self) -> str:
-        return next(k for k in ("helm", "manifests", "resources") if self.spec.get(k) is not None)
+        """helm, manifests or resources: the one the application sets."""
+        s = self.spec
+        return "helm" if s.helm is not None else "resources" if s.resources is not None \
+            else "manifests"
 
     @property
     def namespace(self) -> str | None:
         """Default namespace for the application's namespaced objects ("" = none)."""
-        return self.spec.get("namespace")
+        return self.spec.namespace
 
     @property
-    def helm(self) -> dict | None:
-        return self.spec.get("helm")
+    def helm(self) -> Record | None:
+        """The HelmApplication, or None for manifests and resources."""
+        return self.spec.helm
 
     @property
     def chart_name(self) -> str:
         """A helm application's chart: helm.chart, else (a chart repository)
         the application name, as AICR does."""
-        return self.helm.get("chart") or self.name
+        return self.helm.chart or self.name
 
     @property
     def install_namespace(self) -> str:
         """Where a helm application's chart installs: helm.targetNamespace,
         the application namespace, else the application name."""
-        return self.helm.get("targetNamespace") or self.namespace or self.name
+        return self.helm.targetNamespace or self.namespace or self.name
 
     @property
     def cluster(self) -> "Cluster":
@@ -78,7 +84,7 @@ class Application:
 @dataclass(eq=False)
 class Bundle:
     name: str
-    spec: dict
+    spec: Record  # Bundle
     node: "Node"
     path: str
     applications: list[Application] = field(default_factory=list)
@@ -89,18 +95,18 @@ class Bundle:
 
     @property
     def depends_on(self) -> list[str]:
-        return self.spec.get("dependsOn") or []
+        return self.spec.dependsOn
 
     @property
     def is_external(self) -> bool:
         """An external bundle applies a path of another source; no directory."""
-        return self.spec.get("path") is not None
+        return self.spec.path is not None
 
     @property
     def source_name(self) -> str | None:
         """The source of an external bundle: its own, else the nearest node's."""
-        if self.spec.get("source"):
-            return self.spec["source"]
+        if self.spec.source:
+            return self.spec.source
         node: Node | None = self.node
         while node is not None:
             if node.source:
@@ -108,10 +114,26 @@ class Bundle:
             node = node.parent
         return None
 
-    def setting(self, key: str):
-        """A Kustomization setting: the bundle's value, else the cluster default."""
-        v = self.spec.get(key)
-        return self.cluster.defaults.get(key) if v is None else v
+    # -- Kustomization settings: the bundle's value, else spec.flux.defaults ----
+    @property
+    def interval(self) -> str:
+        return _first(self.spec.interval, self.cluster.defaults.interval)
+
+    @property
+    def retry_interval(self) -> str:
+        return _first(self.spec.retryInterval, self.cluster.defaults.retryInterval)
+
+    @property
+    def timeout(self) -> str:
+        return _first(self.spec.timeout, self.cluster.defaults.timeout)
+
+    @property
+    def prune(self) -> bool:
+        return _first(self.spec.prune, self.cluster.defaults.prune)
+
+
+def _first(value, default):
+    return default if value is None else value
 
 
 @dataclass(eq=False)
@@ -147,7 +169,7 @@ class Node:
 @dataclass(eq=False)
 class Cluster:
     name: str
-    spec: dict
+    spec: Record  # ClusterSpec
     document: dict  # the config object as given (for results)
     file: str | None = None
     nodes: list[Node] = field(default_factory=list)
@@ -161,47 +183,58 @@ class Cluster:
     @property
     def gitops(self) -> str:
         """The engine that applies the tree: "flux" or "argocd"."""
-        return self.spec["gitops"]
+        return self.spec.gitops
 
     @property
-    def argocd(self) -> dict:
-        return self.spec["argocd"]
+    def argocd(self) -> Record:
+        """spec.argocd (ArgoCD), defaults filled."""
+        return self.spec.argocd
 
     @property
-    def flux(self) -> dict:
-        return self.spec["flux"]
+    def flux(self) -> Record:
+        """spec.flux (Flux), defaults filled."""
+        return self.spec.flux
 
     @property
     def namespace(self) -> str:
-        return self.flux["namespace"]
+        return self.flux.namespace
 
     @property
     def placement(self) -> str:
-        return self.flux["placement"]
+        return self.flux.placement
 
     @property
-    def defaults(self) -> dict:
-        return self.flux["defaults"]
+    def defaults(self) -> Record:
+        """spec.flux.defaults (Defaults)."""
+        return self.flux.defaults
 
     @property
-    def source_ref(self) -> dict:
-        """The source holding this tree: {kind, name}."""
-        ref = self.flux["sourceRef"]
-        sync = (self.bootstrap or {}).get("sync") or {}
-        kind = ref.get("kind") or sync.get("kind") or "GitRepository"
-        return {"kind": kind, "name": ref.get("name") or self.namespace}
+    def source_ref(self) -> Record:
+        """The source holding this tree (SourceRef), both fields resolved:
+        kind defaults to the bootstrap sync's kind, name to the Flux namespace."""
+        ref = self.flux.sourceRef
+        sync = self.bootstrap.sync if self.bootstrap is not None else None
+        kind = ref.kind or (sync.kind if sync is not None else None) or "GitRepository"
+        return cfg.SOURCE_REF.record(kind=kind, name=ref.name or self.namespace)
 
     @property
-    def layout(self) -> dict:
-        return self.spec["layout"]
+    def layout(self) -> Record:
+        """spec.layout (Layout), defaults filled."""
+        return self.spec.layout
+
+    @property
+    def output(self) -> Record:
+        """spec.output (Output), defaults filled."""
+        return self.spec.output
 
     @property
     def emit(self) -> str:
-        return self.spec["output"]["emit"]
+        return self.output.emit
 
     @property
-    def bootstrap(self) -> dict | None:
-        return self.spec.get("bootstrap")
+    def bootstrap(self) -> Record | None:
+        """spec.bootstrap (Bootstrap), or None."""
+        return self.spec.bootstrap
 
     # -- traversal ----------------------------------------------------------
     def walk_nodes(self) -> Iterator[Node]:

@@ -3,7 +3,7 @@
 This is `config-api.md` written as a schema: the same definition validates
 configs, fills defaults, and is exported as JSON Schema (`kure-fn schema`).
 Rules that relate several fields (names resolving, cycles) live in
-`fn.model.checks`.
+`fn.model.rules`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from .. import lazy
-from .schema import definitions as schema_definitions
-from .schema import FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join
+from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join,
+                     json_schema_document)
 
 API_VERSION = "fn.kure.dev/v1alpha1"
 API_GROUP = API_VERSION.split("/")[0]
@@ -237,7 +237,7 @@ class Manifest(Any_):
         _check_manifest(value, path, errors)
         return value
 
-    def json_schema(self):
+    def json_schema(self, ctx):
         return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
                              "properties": {"apiVersion": {"type": "string", "minLength": 1, "pattern": NOT_OURS},
                                             "kind": {"type": "string", "pattern": f"^{KIND_NAME}$"},
@@ -315,34 +315,34 @@ BUNDLE = Obj("Bundle", {
     "enabled": Bool("false removes this bundle (defined by a profile) from this cluster"),
 })
 
-NODE = Obj("Node", {
+NODE = Obj("Node", lambda node: {
     "name": Field(label("one directory level"), required=True),
     "source": Str("default source for external bundles below", min_len=1),
     "bundles": List(BUNDLE),
+    "children": List(node, "child nodes"),
 }, "a node of the tree")
-NODE.fields["children"] = Field(List(NODE, "child nodes"))
 
 # -- the cluster -------------------------------------------------------------
+
+SOURCE_REF = Obj("SourceRef", {
+    "kind": Str("default: the bootstrap sync kind, else GitRepository",
+                enum=("GitRepository", "OCIRepository", "Bucket")),
+    "name": subdomain("default: the Flux namespace's name, as bootstrap creates it"),
+}, "the source that holds this generated tree")
 
 FLUX = Obj("Flux", {
     "namespace": Field(label("namespace of every generated Flux object"), default="flux-system"),
     "placement": Field(Str("where bundle Kustomizations are written",
                            enum=("separate", "integrated")), default="separate"),
-    "sourceRef": Obj("SourceRef", {
-        "kind": Str("default: the bootstrap sync kind, else GitRepository",
-                    enum=("GitRepository", "OCIRepository", "Bucket")),
-        "name": subdomain("default: the Flux namespace's name, as bootstrap creates it"),
-    }, "the source that holds this generated tree"),
-    "defaults": Obj("Defaults", {
+    "sourceRef": Field(SOURCE_REF, default=FILL),
+    "defaults": Field(Obj("Defaults", {
         "interval": Field(duration(), default="10m"),
         "retryInterval": Field(duration(), default="2m"),
         "timeout": Field(duration(), default="5m"),
         "prune": Field(Bool(), default=True),
         "wait": Field(Bool(), default=True),
-    }, "applied to every bundle unless the bundle sets it"),
+    }, "applied to every bundle unless the bundle sets it"), default=FILL),
 })
-FLUX.fields["sourceRef"].default = FILL
-FLUX.fields["defaults"].default = FILL
 
 LAYOUT = Obj("Layout", {
     "root": Field(Str("directory of the tree, relative to the repository root", min_len=1,
@@ -396,13 +396,13 @@ ARGOCD = Obj("ArgoCD", {
                                                   "https://kubernetes.default.svc"),
         "name": Str("name of the target cluster as registered in Argo CD", min_len=1),
     }, "the cluster bundles and helm applications deploy to", at_most_one=(("server", "name"),)),
-    "syncPolicy": Obj("SyncPolicy", {
-        "automated": Obj("Automated", {
+    "syncPolicy": Field(Obj("SyncPolicy", {
+        "automated": Field(Obj("Automated", {
             "enabled": Field(Bool("sync automatically (false: manual syncs only)"), default=True),
             "prune": Field(Bool("delete resources removed from the tree (a bundle's prune overrides)"),
                            default=True),
             "selfHeal": Field(Bool("revert changes made in the cluster"), default=True),
-        }),
+        }), default=FILL),
         "syncOptions": Field(List(Str("an Argo CD sync option such as CreateNamespace=true",
                                       pattern=SYNC_OPTION, hint="write Name=value, e.g. "
                                                                 "ServerSideApply=true"),
@@ -416,10 +416,8 @@ ARGOCD = Obj("ArgoCD", {
                 "maxDuration": duration("longest back-off"),
             }),
         }, "retry failed syncs (absent: no retries)"),
-    }),
+    }), default=FILL),
 }, "Argo CD settings, used with gitops: argocd")
-ARGOCD.fields["syncPolicy"].default = FILL
-ARGOCD.fields["syncPolicy"].type.fields["automated"].default = FILL
 
 SPEC = Obj("ClusterSpec", {
     "gitops": Field(Str("the GitOps engine that applies the tree", enum=("flux", "argocd")),
@@ -459,13 +457,9 @@ def is_cluster_config(obj) -> bool:
 
 
 def json_schema() -> dict:
-    s = CLUSTER.json_schema()
-    out = {"$schema": "http://json-schema.org/draft-07/schema#",
-           "$id": "https://kure.dev/schemas/fn.kure.dev/v1alpha1/cluster.json", **s}
-    defs = schema_definitions()
-    if defs:
-        out["definitions"] = defs
-    return out
+    return {"$schema": "http://json-schema.org/draft-07/schema#",
+            "$id": "https://kure.dev/schemas/fn.kure.dev/v1alpha1/cluster.json",
+            **json_schema_document(CLUSTER)}
 
 
 def schema_text() -> str:

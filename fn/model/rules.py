@@ -41,8 +41,8 @@ def _duplicates(items: Iterable, key: Callable, path: Callable, what: str,
 
 
 def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
-    sources = cluster.spec["sources"]
-    _duplicates(range(len(sources)), lambda i: sources[i]["name"],
+    sources = cluster.spec.sources
+    _duplicates(range(len(sources)), lambda i: sources[i].name,
                 lambda i: f"spec.sources[{i}].name", "source name", problems)
 
     def siblings(nodes: list[Node]) -> None:
@@ -87,7 +87,7 @@ def _bundles(cluster: Cluster, problems: list[Problem]) -> None:
                                         "an external bundle (with path) renders no applications; "
                                         "remove path or move the applications to another bundle"))
             name = b.source_name
-            where = f"{b.path}.source" if b.spec.get("source") else f"{b.path}.path"
+            where = f"{b.path}.source" if b.spec.source else f"{b.path}.path"
             if name is None:
                 problems.append(Problem(where, "an external bundle needs a source: set source on the "
                                                "bundle or on a node above it"))
@@ -96,7 +96,7 @@ def _bundles(cluster: Cluster, problems: list[Problem]) -> None:
             elif cluster.sources[name].type == "helm":
                 problems.append(Problem(where, f"source {name!r} is a Helm repository; a bundle path "
                                                "needs a git, oci or bucket source"))
-        elif b.spec.get("source"):
+        elif b.spec.source:
             problems.append(Problem(f"{b.path}.source",
                                     "source applies to external bundles only (with path); a rendered "
                                     "bundle always comes from spec.flux.sourceRef — remove source or "
@@ -137,8 +137,8 @@ def _applications(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
     h, p = app.helm, f"{app.path}.helm"
-    repo, source_name = h.get("repository"), h.get("source")
-    if h.get("releaseName") is None and len(app.name) > HELM_RELEASE_MAX:
+    repo, source_name = h.repository, h.source
+    if h.releaseName is None and len(app.name) > HELM_RELEASE_MAX:
         problems.append(Problem(f"{app.path}.name",
                                 f"the release name defaults to the application name, which is "
                                 f"{len(app.name)} characters; Helm allows {HELM_RELEASE_MAX}: "
@@ -150,15 +150,15 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
     if repo is not None:
         if repo.startswith("oci://"):
             last = repo.rstrip("/").rsplit("/", 1)[-1]
-            if h.get("chart") is not None and h["chart"] != last:
+            if h.chart is not None and h.chart != last:
                 problems.append(Problem(f"{p}.chart", f"for an oci:// repository the chart is the URL's "
                                                       f"last segment ({last!r}); remove chart or "
-                                                      f"make the URL end with /{h['chart']}"))
+                                                      f"make the URL end with /{h.chart}"))
             if repo.rstrip("/").count("/") < 3:
                 problems.append(Problem(f"{p}.repository",
                                         f"{repo!r} is not a chart URL; write the chart's full "
                                         "address, e.g. oci://ghcr.io/org/charts/podinfo"))
-        if h.get("version") is None:
+        if h.version is None:
             problems.append(Problem(f"{p}.version", "version is required for repository charts: "
                                                     "an exact version (1.16.1) or a range (>=1.16 <2)"))
         return
@@ -166,19 +166,19 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
     if src is None:
         problems.append(Problem(f"{p}.source", unknown_source(cluster, source_name)))
         return
-    if src.type in ("git", "bucket") and h.get("chart") is None:
+    if src.type in ("git", "bucket") and h.chart is None:
         problems.append(Problem(f"{p}.chart", f"chart is required with a {src.type} source: the "
                                               "chart's path inside the source, e.g. ./charts/app"))
-    if src.type == "helm" and h.get("version") is None:
+    if src.type == "helm" and h.version is None:
         problems.append(Problem(f"{p}.version", "version is required for charts from a Helm "
                                                 "repository: an exact version or a range"))
-    if src.type in ("git", "bucket", "oci") and h.get("version") is not None:
+    if src.type in ("git", "bucket", "oci") and h.version is not None:
         problems.append(Problem(f"{p}.version", f"version does not apply to a chart from a {src.type} "
                                                 "source; pin the source's ref instead and remove version"))
-    if src.type == "oci" and h.get("chart") is not None:
+    if src.type == "oci" and h.chart is not None:
         problems.append(Problem(f"{p}.chart", "an oci source is the chart itself; remove chart"))
-    if src.type in ("git", "bucket") and h.get("chart") is not None:
-        chart = h["chart"]
+    if src.type in ("git", "bucket") and h.chart is not None:
+        chart = h.chart
         if chart.startswith("/") or ".." in chart.split("/"):
             problems.append(Problem(f"{p}.chart", f"{chart!r} must be a path inside source "
                                                   f"{source_name!r}, e.g. ./charts/app"))
@@ -189,7 +189,7 @@ def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
     graph: dict[str, list[str]] = {}
     for app in helm_apps.values():
         edges = []
-        for i, dep in enumerate(app.helm.get("dependsOn") or []):
+        for i, dep in enumerate(app.helm.dependsOn):
             p = f"{app.path}.helm.dependsOn[{i}]"
             if dep == app.name:
                 problems.append(Problem(p, f"{app.name!r} depends on itself; remove it"))
@@ -201,7 +201,7 @@ def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
         graph[app.name] = edges
     for cycle in find_cycles(graph):
         app = helm_apps[cycle[0]]
-        i = app.helm["dependsOn"].index(cycle[1])
+        i = app.helm.dependsOn.index(cycle[1])
         problems.append(Problem(f"{app.path}.helm.dependsOn[{i}]",
                                 "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) +
                                 "; remove one of these dependsOn entries"))
@@ -235,7 +235,7 @@ def _path_lengths(cluster: Cluster, problems: list[Problem]) -> None:
     """Every directory of the tree can be written, with room for any file
     name (docs/layout.md, Limits). Reported once, at the shallowest element
     whose directory is too long."""
-    for segment in cluster.layout["root"].split("/"):
+    for segment in cluster.layout.root.split("/"):
         if len(segment.encode()) > MAX_FILE_NAME:
             problems.append(Problem("spec.layout.root",
                                     f"the directory name {segment[:40]!r}... is "
@@ -271,7 +271,8 @@ def _path_lengths(cluster: Cluster, problems: list[Problem]) -> None:
 # -- the engine's settings ----------------------------------------------------------
 
 def _engine_settings(cluster: Cluster, problems: list[Problem]) -> None:
-    """Settings of the engine not chosen are ignored, with a warning."""
+    """Settings of the engine not chosen are ignored, with a warning. (Read
+    from the document as given: the model fills spec.flux and spec.argocd.)"""
     given = cluster.document.get("spec") if isinstance(cluster.document.get("spec"), dict) else {}
     if cluster.gitops == "flux":
         if given.get("argocd") is not None:

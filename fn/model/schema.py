@@ -1,6 +1,11 @@
 """A small declarative schema: one definition validates a document, fills
 defaults, reports every problem with its field path, and exports JSON Schema.
 
+`Obj.validate` returns a `Record`: one attribute per field, spelled as in the
+config (`bundle.dependsOn`), None when an optional field is absent; a
+misspelt name raises AttributeError instead of reading None. Free-form
+content (`Any_`, `StrMap`) stays plain data.
+
 It exists instead of pydantic because start-up time is paid on every
 `kpt fn render`: importing this costs well under a millisecond.
 """
@@ -68,7 +73,7 @@ class Type:
     def validate(self, value: object, path: str, errors: list[Problem]) -> object:
         raise NotImplementedError
 
-    def json_schema(self) -> dict:
+    def json_schema(self, ctx: "SchemaContext") -> dict:
         raise NotImplementedError
 
     def _schema(self, s: dict) -> dict:
@@ -130,7 +135,7 @@ class Str(Type):
         self.validate(text, "", problems)
         return not problems
 
-    def json_schema(self):
+    def json_schema(self, ctx):
         s: dict = {"type": "string"}
         if self.enum is not None:
             s["enum"] = list(self.enum)
@@ -168,7 +173,7 @@ class Bool(Type):
             errors.append(Problem(path, f"expected true or false, got {got}{tip}"))
         return value
 
-    def json_schema(self):
+    def json_schema(self, ctx):
         return self._schema({"type": "boolean"})
 
 
@@ -193,7 +198,7 @@ class Int(Type):
             errors.append(Problem(path, f"must be at most {self.maximum}, got {value}"))
         return value
 
-    def json_schema(self):
+    def json_schema(self, ctx):
         s: dict = {"type": "integer"}
         if self.minimum is not None:
             s["minimum"] = self.minimum
@@ -214,7 +219,7 @@ class Any_(Type):
             errors.append(Problem(path, f"expected a mapping, got {_type_name(value)}"))
         return value
 
-    def json_schema(self):
+    def json_schema(self, ctx):
         if self.kind is dict:
             return self._schema({"type": "object"})
         return self._schema({})
@@ -244,7 +249,7 @@ class StrMap(Type):
                 errors.append(Problem(p, f"values must be strings, got {_type_name(v)}{tip}"))
         return value
 
-    def json_schema(self):
+    def json_schema(self, ctx):
         s: dict = {"type": "object", "additionalProperties": {"type": "string"},
                    "propertyNames": {"type": "string"}}  # YAML allows other keys; JSON does not
         if self.key is not None and self.key.schema_pattern:
@@ -276,8 +281,8 @@ class List(Type):
                     seen[v] = i
         return out
 
-    def json_schema(self):
-        s: dict = {"type": "array", "items": self.item.json_schema()}
+    def json_schema(self, ctx):
+        s: dict = {"type": "array", "items": self.item.json_schema(ctx)}
         if self.unique:
             s["uniqueItems"] = True
         if self.min_items:
@@ -304,35 +309,114 @@ class Field:
         return self.default
 
 
-_BUILDING: set = set()
-_RECURSIVE: dict = {}
+class SchemaContext:
+    """One JSON Schema export: the objects being built (a recursive one met
+    again becomes a `$ref`) and the definitions of the recursive ones."""
+
+    def __init__(self) -> None:
+        self.building: set = set()
+        self.recursive: dict = {}  # title -> schema (None while it is being built)
+
+    def definitions(self) -> dict:
+        return {k: v for k, v in self.recursive.items() if v is not None}
 
 
-def definitions() -> dict:
-    """Schemas of recursive types met by the last `json_schema()` calls."""
-    return {k: v for k, v in _RECURSIVE.items() if v is not None}
+def json_schema_document(root: Type) -> dict:
+    """`root`'s JSON Schema, with the definitions of the recursive types it meets."""
+    ctx = SchemaContext()
+    s = root.json_schema(ctx)
+    defs = ctx.definitions()
+    return {**s, "definitions": defs} if defs else s
+
+
+class Record:
+    """A validated config object: one slot per field of its `Obj`, spelled as
+    in the config; an absent optional field reads as None (a list as []).
+
+    Each `Obj` makes its own subclass once (`Obj.record`); reading or setting
+    a name that is no field raises AttributeError. Not frozen: a frozen
+    record's construction costs about half as much again (object.__setattr__
+    per field instead of the interpreter's own slot store).
+    """
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __init__(self, **values) -> None:
+        unknown = [k for k in values if k not in self._fields]
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {unknown[0]!r}")
+        for k in self._fields:
+            setattr(self, k, values.get(k))
+
+    @classmethod
+    def _of(cls, values: dict) -> "Record":
+        """From a validated mapping (its keys are fields): no checks."""
+        rec = _new(cls)
+        for k in cls._fields:
+            setattr(rec, k, values.get(k))
+        return rec
+
+    def to_data(self) -> dict:
+        """Plain data again, absent fields omitted: for copying a user-given
+        structure into generated objects."""
+        out = {}
+        for k in self._fields:
+            v = getattr(self, k)
+            if v is not None:
+                out[k] = _data(v)
+        return out
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self._fields)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._fields
+                          if getattr(self, k) is not None)
+        return f"{type(self).__name__}({inner})"
+
+
+_new = object.__new__
+
+
+def _data(value):
+    if isinstance(value, Record):
+        return value.to_data()
+    if isinstance(value, list):
+        return [_data(v) for v in value]
+    return value
 
 
 class Obj(Type):
-    """A mapping with known keys. Unknown keys are errors (strict decoding)."""
+    """A mapping with known keys. Unknown keys are errors (strict decoding).
 
-    def __init__(self, title: str, fields: dict[str, Field | Type], doc: str = "", *,
+    `fields` may be a function of the object being declared, for a recursive
+    type: `Obj("Node", lambda node: {..., "children": List(node)})`.
+    """
+
+    def __init__(self, title: str,
+                 fields: dict[str, Field | Type] | Callable[["Obj"], dict[str, Field | Type]],
+                 doc: str = "", *,
                  exactly_one: tuple[tuple[str, ...], ...] = (),
-                 at_most_one: tuple[tuple[str, ...], ...] = (),
-                 extra: Callable[[dict, str, list[Problem]], None] | None = None):
+                 at_most_one: tuple[tuple[str, ...], ...] = ()):
         self.title = title
         self.doc = doc
+        if callable(fields):
+            fields = fields(self)
         self.fields = {k: (f if isinstance(f, Field) else Field(f)) for k, f in fields.items()}
         self.exactly_one = exactly_one
         self.at_most_one = at_most_one
-        self.extra = extra
+        self.record = type(title, (Record,), {"__slots__": tuple(self.fields),
+                                              "_fields": tuple(self.fields)})
 
     def validate(self, value, path, errors):
         if value is None:
             value = {}
         if not isinstance(value, dict):
             errors.append(Problem(path, f"expected a mapping ({self.title}), got {_type_name(value)}"))
-            return {k: f.default_value() for k, f in self.fields.items()}
+            return self.record._of({k: f.default_value() for k, f in self.fields.items()})
         out: dict = {}
         for k, v in value.items():
             f = self.fields.get(k) if isinstance(k, str) else None
@@ -364,28 +448,27 @@ class Obj(Type):
             if len(present) > 1:
                 errors.append(Problem(path, f"set at most one of {', '.join(group)} "
                                             f"(found {' and '.join(present)})"))
-        if self.extra is not None:
-            self.extra(out, path, errors)
-        return out
+        return self.record._of(out)
 
-    def json_schema(self):
-        if self in _BUILDING:  # a recursive type: refer to its definition
-            _RECURSIVE[self.title] = None
-            return {"$ref": f"#/definitions/{self.title}"}
-        _BUILDING.add(self)
+    def json_schema(self, ctx):
+        ref = {"$ref": f"#/definitions/{self.title}"}
+        if self in ctx.building:  # a recursive type: refer to its definition
+            ctx.recursive[self.title] = None
+            return ref
+        ctx.building.add(self)
         try:
-            s = self._object_schema()
+            s = self._object_schema(ctx)
         finally:
-            _BUILDING.discard(self)
-        if self.title in _RECURSIVE:
-            _RECURSIVE[self.title] = s
-            return {"$ref": f"#/definitions/{self.title}"}
+            ctx.building.discard(self)
+        if self.title in ctx.recursive:
+            ctx.recursive[self.title] = s
+            return ref
         return s
 
-    def _object_schema(self):
+    def _object_schema(self, ctx):
         props = {}
         for k, f in self.fields.items():
-            props[k] = f.type.json_schema()
+            props[k] = f.type.json_schema(ctx)
             if f.default is not None and f.default is not FILL:
                 props[k]["default"] = f.default
             if not f.required:
