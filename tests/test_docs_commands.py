@@ -182,12 +182,12 @@ def run(script: str, cwd: Path, env: dict, state: Path | None = None,
 class Session:
     """One document followed from top to bottom by one reader."""
 
-    def __init__(self, doc: str, work: Path, clone: Path, image_tag=None):
+    def __init__(self, doc: str, work: Path, clone: Path, image=None):
         self.doc, self.work, self.clone = doc, work, clone
         self.home = work / "home"
         self.home.mkdir()
         self.env = fresh_env(self.home)
-        self.image_tag = image_tag
+        self.image = image  # the tests' image (conftest.py), for the podman places
         self.outcomes: dict[str, Outcome] = {}
         for block in blocks(doc):
             self.outcomes[block.id] = self.follow(block)
@@ -219,8 +219,21 @@ class Session:
         if block.place == "kustomize-binary" and not shutil.which("kustomize", path=self.env["PATH"]):
             return "no standalone kustomize on PATH (kubectl's has no --enable-exec)"
         if block.place in PODMAN_PLACES:
-            return podman_missing() or (None if self.image_tag else "no image built")
+            return podman_missing()
         return None
+
+    def env_for(self, block: Block) -> dict:
+        """The session's environment; at a podman place also the machine's podman
+        settings (tests/podman.py: private storage), unless the docs set their own,
+        and for the container route the docker shim the docs describe further on."""
+        if block.place not in PODMAN_PLACES:
+            return self.env
+        machine = {k: v for k, v in self.image.podman.env.items()
+                   if k.startswith("CONTAINERS_") or k == "TMPDIR"}
+        env = {**machine, **self.env}
+        if block.place == "podman-image":
+            env["PATH"] = f"{self.image.podman.shim_dir}{os.pathsep}{env['PATH']}"
+        return env
 
     def follow(self, block: Block) -> Outcome:
         reason = self.skip_reason(block)
@@ -228,7 +241,7 @@ class Session:
             return Outcome(skipped=reason)
         where = self.place(block)
         state = self.work / "state"
-        proc = run(block.script(self.clone), where, self.env, state)
+        proc = run(block.script(self.clone), where, self.env_for(block), state, timeout=1200)
         outcome = Outcome(proc.returncode, proc.stdout + proc.stderr)
         if proc.returncode == 0:
             saved = dict(v.split("=", 1) for v in state.read_text().split("\0") if "=" in v)
@@ -246,7 +259,8 @@ class Session:
                          "clusters/production/flux-system/kustomization.yaml"):
                 if not (where / path).is_file():
                     failures.append(f"{path} was not written")
-        if block.place == "kustomize-generator" and "kind: Kustomization" not in proc.stdout:
+        if block.place in ("kustomize-generator", "podman-image") \
+                and "kind: Kustomization" not in proc.stdout:
             failures.append("the build has no Flux Kustomization")
         if block.place == "ci":
             stale = fleet_repo(self.work / f"stale-{block.line}", rendered=False)
@@ -265,13 +279,12 @@ def sessions(tmp_path_factory, request):
 
     def session(doc: str) -> Session:
         if doc not in done:
-            image_tag = None
-            if any(b.place == "podman-image" for b in blocks(doc)) and not podman_missing():
-                image = request.getfixturevalue("image")
-                image.podman("tag", image.tag, KURE_FN_IMAGE)
-                image_tag = KURE_FN_IMAGE
+            image = None
+            if any(b.place in PODMAN_PLACES for b in blocks(doc)) and not podman_missing():
+                image = request.getfixturevalue("image")  # built once per test session
+                image.podman("tag", image.tag, KURE_FN_IMAGE)  # the name the docs' config uses
             (work / doc.replace("/", "-")).mkdir()
-            done[doc] = Session(doc, work / doc.replace("/", "-"), clone, image_tag)
+            done[doc] = Session(doc, work / doc.replace("/", "-"), clone, image)
         return done[doc]
     return session
 
