@@ -5,8 +5,9 @@ its fence, `<!-- doc-test: WHERE -->`, naming where a reader runs it (a block
 without one fails here); a marked ```yaml block is a GitHub workflow whose
 `run:` steps are the commands. Each document is one reader's shell session on
 a fresh machine: its blocks run in order, each as `bash -e -o pipefail`, from
-an environment where `kure-fn` is not on PATH and HOME is empty, keeping what
-earlier blocks exported (PATH after `. .venv/bin/activate`). WHERE is:
+an environment where `kure-fn` is not on PATH and HOME is empty (the
+machine's pip settings and download cache kept), keeping what earlier blocks
+exported (PATH after `. .venv/bin/activate`). WHERE is:
 
   clone                a fresh copy of this checkout (`make demo`, a podman build)
   home                 the reader's home directory
@@ -17,7 +18,10 @@ earlier blocks exported (PATH after `. .venv/bin/activate`). WHERE is:
                        committed; the same commands must fail where it is not
   kustomize-binary     standalone kustomize: skipped without a `kustomize` on PATH
   podman, podman-clone, podman-image
-                       need root, podman, runc and mmdebstrap: skipped without them
+                       need root, podman, runc and mmdebstrap (skipped without them),
+                       and get the machine's podman settings (tests/podman.py: private
+                       storage); podman-image is the kustomize container route, with
+                       the tests' image under the docs' name and the docker shim
 
 What this machine cannot do is substituted, and only that: `pip install
 "git+https://github.com/kure-dev/kure-fn@..."` installs the clone (GitHub is
