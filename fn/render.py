@@ -9,13 +9,22 @@ path relative to the cluster directory; sorted; itself excluded).
 listed there that this render no longer produces is removed when unchanged
 since, so a bundle dropped from the config disappears as it does under kpt.
 Files kure-fn did not write are never touched.
+
+Every path to write or remove is checked before anything changes (a file
+where a directory must be, a directory this user cannot write, a read-only
+file system, a name too long): each problem is one line on stderr, exit 1.
+A write that fails anyway (a full disk) says the tree is incomplete;
+checksums.txt, written last, still records the previous render.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
+import os
 import posixpath
+import stat
 import sys
 from pathlib import Path
 
@@ -49,18 +58,36 @@ def main(argv: list[str]) -> int:
     trees = render_all(loaded, out)
     if trees is None:
         return 1
+    plans = []
     for cluster, files in trees:
         cluster_dir = TreePlan.for_cluster(cluster).cluster_dir
-        removed, kept = prune(out, cluster_dir, files)
+        stale, kept = stale_files(out, cluster_dir, files)
+        plans.append((cluster, cluster_dir, files, stale, kept))
+    # Every path is checked before anything is written or removed.
+    problems = write_problems(out, written=[p for plan in plans for p in plan[2]],
+                              removed=[p for plan in plans for p in plan[3]])
+    for problem in problems:
+        sys.stderr.write(f"kure-fn: {problem}\n")
+    if problems:
+        return 1
+    for cluster, cluster_dir, files, stale, kept in plans:
         for rel in kept:
             sys.stderr.write(f"kure-fn: warning: {posixpath.join(cluster_dir, rel)} is no longer "
                              "generated but was changed since; left in place\n")
-        for path, data in files.items():
-            target = out / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        target = out / cluster_dir
+        try:
+            remove(out, cluster_dir, stale)
+            for path, data in files.items():  # checksums.txt last: the record of what is there
+                target = out / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        except OSError as e:
+            where = Path(e.filename) if e.filename else target
+            sys.stderr.write(f"kure-fn: {_describe(e, where)}; the tree under {out / cluster_dir} "
+                             "is incomplete: fix that and run kure-fn render again\n")
+            return 1
         print(f"{cluster.name}: wrote {len(files)} files under {out / cluster_dir}"
-              + (f", removed {len(removed)} stale" if removed else ""))
+              + (f", removed {len(stale)} stale" if stale else ""))
     return 0
 
 
@@ -74,7 +101,11 @@ def load_clusters(paths: list[str]) -> Loaded | None:
         try:
             text = yamlio.decode(Path(path).read_bytes())
             docs = [yamlio.to_python(n) for n in yamlio.compose_all(text)]
-        except (OSError, yamlio.YAMLInputError) as e:
+        except OSError as e:
+            sys.stderr.write(f"kure-fn: {path}: cannot read it: {e.strerror or e}\n")
+            failed = True
+            continue
+        except yamlio.YAMLInputError as e:
             sys.stderr.write(f"kure-fn: {path}: {e}\n")
             failed = True
             continue
@@ -113,7 +144,7 @@ def render_all(loaded: Loaded, out: Path) -> list[tuple[Cluster, dict[str, bytes
     failed = False
     for cluster, _ in loaded.clusters:
         engine = engine_for_cluster(cluster)
-        existing = frozenset(p for p in engine.listed_if_present(cluster) if (out / p).is_file())
+        existing = frozenset(p for p in engine.listed_if_present(cluster) if _is_file(out / p))
         try:
             files = rendered_files(cluster, engine, existing=existing)
         except ConfigError as e:
@@ -121,16 +152,19 @@ def render_all(loaded: Loaded, out: Path) -> list[tuple[Cluster, dict[str, bytes
                 _write(loaded.report(cluster, p.severity, p.message, p.path))
             failed = True
             continue
-        for _, message in blocking_files(files, lambda p: _is_file(out / p)):
+        for _, message in blocking_files(files, lambda p: _occupied(out / p)):
             _write(loaded.report(cluster, "error", message, "spec.layout.root"))
             failed = True
         trees.append((cluster, files))
     return None if failed else trees
 
 
-def _is_file(path: Path) -> bool:
+def _occupied(path: Path) -> bool:
     """Something other than a directory is at `path`."""
-    return (path.exists() or path.is_symlink()) and not path.is_dir()
+    try:
+        return (path.exists() or path.is_symlink()) and not path.is_dir()
+    except OSError:  # a name too long, a directory we may not search: write_problems says
+        return False
 
 
 def rendered_files(cluster: Cluster, engine=None, existing: frozenset[str] = frozenset()
@@ -165,32 +199,127 @@ def parse_checksums(text: str) -> dict[str, str]:
     return out
 
 
-def prune(out: Path, cluster_dir: str, files: dict[str, bytes]) -> tuple[list[str], list[str]]:
-    """Remove files the previous render wrote and this one does not; returns
-    (removed, kept because changed by hand), relative to the cluster directory."""
+def stale_files(out: Path, cluster_dir: str, files: dict[str, bytes]
+                ) -> tuple[list[str], list[str]]:
+    """Files the previous render wrote and this one does not, relative to the
+    output directory: (to remove, kept because changed by hand since; these
+    relative to the cluster directory). Reads only."""
     base = out / cluster_dir
     try:
         previous = parse_checksums((base / CHECKSUMS).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return [], []
-    current = {p for p in files}
-    removed, kept = [], []
+    stale, kept = [], []
     for rel, digest in sorted(previous.items()):
-        if posixpath.join(cluster_dir, rel) in current:
+        path = posixpath.join(cluster_dir, rel)
+        target = out / path
+        if path in files or not _is_file(target) or target.is_symlink():
             continue
-        target = base / rel
-        if not target.is_file() or target.is_symlink():
-            continue
-        if _sha256(target.read_bytes()) != digest:
+        try:
+            same = _sha256(target.read_bytes()) == digest
+        except OSError:
+            same = False
+        if same:
+            stale.append(path)
+        else:
             kept.append(rel)
-            continue
+    return stale, kept
+
+
+def remove(out: Path, cluster_dir: str, stale: list[str]) -> None:
+    """Delete the stale files and the directories they leave empty."""
+    base = out / cluster_dir
+    for path in stale:
+        target = out / path
         target.unlink()
-        removed.append(rel)
         parent = target.parent
         while parent != base and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
-    return removed, kept
+
+
+def write_problems(out: Path, written: list[str], removed: list[str]) -> list[str]:
+    """Why some of the files (paths relative to `out`) cannot be written or
+    removed, one line per offending path: a file where a directory must be, a
+    directory or file not writable, a name too long for the file system."""
+    memo: dict[Path, str | None] = {}
+    problems = [_file_problem(out / rel, memo) for rel in written]
+    problems += [_creatable_in((out / rel).parent, memo) for rel in removed]
+    return list(dict.fromkeys(p for p in problems if p))
+
+
+def _file_problem(path: Path, memo) -> str | None:
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return _creatable_in(path.parent, memo)
+    except OSError as e:
+        return _stat_problem(e, path, memo)
+    if stat.S_ISDIR(st.st_mode):
+        return f"{path} is a directory, where kure-fn writes a file: move it away"
+    if not os.access(path, os.W_OK):
+        return _not_writable(path)
+    return None
+
+
+def _creatable_in(directory: Path, memo) -> str | None:
+    """None when files can be created in `directory` (creating it if need be)."""
+    if directory not in memo:
+        try:
+            st = os.stat(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            memo[directory] = _creatable_in(directory.parent, memo)
+        except OSError as e:
+            memo[directory] = _stat_problem(e, directory, memo)
+        else:
+            if not stat.S_ISDIR(st.st_mode):
+                memo[directory] = (f"{directory} is a file, where kure-fn needs a directory: "
+                                   "move it away or choose another -o directory")
+            elif not os.access(directory, os.W_OK | os.X_OK):
+                memo[directory] = _not_writable(directory)
+            else:
+                memo[directory] = None
+    return memo[directory]
+
+
+def _stat_problem(e: OSError, path: Path, memo) -> str:
+    """A name too long, or a directory that may not be searched, is reported
+    once, at the outermost path where it shows."""
+    if path.parent != path and e.errno in (errno.ENAMETOOLONG, errno.EACCES):
+        return _creatable_in(path.parent, memo) or _describe(e, path)
+    return _describe(e, path)
+
+
+def _not_writable(path: Path) -> str:
+    try:
+        read_only = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        return f"{path} is on a read-only file system: choose another -o directory"
+    return (f"{path}: permission denied: make it writable for user {os.getuid()}, or "
+            "choose another -o directory (with the image, run it as the owner: "
+            "--user \"$(id -u):$(id -g)\")")
+
+
+def _describe(e: OSError, path: Path) -> str:
+    """One line for an OSError on `path`, with what to do."""
+    if e.errno == errno.ENAMETOOLONG:
+        return (f"{path}: file name too long for the file system (a name of "
+                f"{len(os.fsencode(path.name))} bytes, a path of {len(os.fsencode(path))}; most "
+                "allow 255 and 4095): choose a shorter -o directory or shorter names")
+    if isinstance(e, PermissionError):
+        return _not_writable(path)
+    if e.errno == errno.ENOSPC:
+        return f"{path}: no space left on device: free some space"
+    return f"{path}: {e.strerror or e}"
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long, a directory we may not search
+        return False
 
 
 def _sha256(data: bytes) -> str:

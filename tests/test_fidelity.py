@@ -91,6 +91,7 @@ def test_kpt_rewrites_only_the_documented_constructs(baseline):
     assert 'folded: "folded text continues here\\n"' in text  # folded scalars re-styled
     assert "!!merge <<: *base" in text  # merge keys tagged
     assert "kpt-normalises # several" in text  # comment spacing normalised
+    assert "flow_url: {url: 'https://example.com/x'}" in text  # a ':' in flow style quoted
     assert b"\r\n" not in baseline["crlf.yaml"]  # CRLF -> LF
 
 

@@ -1,18 +1,22 @@
 """Directory mode extras: README.md and checksums.txt per cluster, stale-file
-pruning through the previous checksums.txt, and failure without writing."""
+pruning through the previous checksums.txt, failure without writing, and an
+output directory it cannot write (one line per problem, never a traceback)."""
 
 import copy
 import hashlib
+import os
 import re
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
 
 from fn.cli import main
 from fn import load_cluster as build
-from helpers import EXAMPLES, single_cluster_examples
+from helpers import BIN, EXAMPLES, single_cluster_examples
 
 EXAMPLE_IDS = [p.name for p in single_cluster_examples()]
 
@@ -136,3 +140,136 @@ def test_a_bad_config_writes_nothing(tmp_path, capsys):
     assert render(tmp_path / "out", config) == 1
     assert "spec.nodes[0].bundles[0].interval" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+# -- an output directory kure-fn cannot write: one line per problem, exit 1,
+# no traceback, and nothing written or removed.
+
+MINIMAL = EXAMPLES / "minimal" / "cluster.yaml"
+
+
+def render_cli(out, *configs, user=()):
+    """`kure-fn render CONFIG... -o OUT` as a process (optionally via setpriv)."""
+    proc = subprocess.run([*user, str(BIN / "kure-fn"), "render", *map(str, configs or [MINIMAL]),
+                           "-o", str(out)], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert all(line.startswith("kure-fn: ") for line in proc.stderr.splitlines()), proc.stderr
+    return proc
+
+
+def snapshot(root):
+    return {p.relative_to(root).as_posix(): (p.is_symlink(), p.is_file() and p.read_bytes())
+            for p in root.rglob("*")}
+
+
+def test_output_under_a_regular_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for out in (tmp_path / "file", tmp_path / "file" / "out"):
+        proc = render_cli(out)
+        assert proc.returncode == 1 and proc.stdout == ""
+        assert proc.stderr == (f"kure-fn: {tmp_path / 'file'} is a file, where kure-fn needs a "
+                               "directory: move it away or choose another -o directory\n")
+    assert snapshot(tmp_path) == {"file": (False, b"x")}
+
+
+def test_every_file_in_the_way_is_reported_at_once_and_nothing_is_written(tmp_path):
+    out = tmp_path / "out"
+    (out / "clusters" / "dev" / "README.md").mkdir(parents=True)  # a directory where a file goes
+    (out / "clusters" / "dev" / "flux-system").write_text("x")     # a file where a directory goes
+    before = snapshot(tmp_path)
+    proc = render_cli(out)
+    assert proc.returncode == 1
+    base = out / "clusters" / "dev"
+    assert proc.stderr.splitlines() == [
+        f"kure-fn: {base / 'flux-system'} is a file, where kure-fn needs a directory: "
+        "move it away or choose another -o directory",
+        f"kure-fn: {base / 'README.md'} is a directory, where kure-fn writes a file: move it away"]
+    assert snapshot(tmp_path) == before
+
+
+def test_a_name_too_long_for_the_file_system_is_refused(tmp_path):
+    out = tmp_path / ("a" * 300)
+    proc = render_cli(out)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"kure-fn: {out}: file name too long for the file system "
+                                  "(a name of 300 bytes")
+    assert len(proc.stderr.splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_directory_this_user_cannot_write_is_refused(tmp_path):
+    """As the image without --user: the process is not the directory's owner."""
+    if os.geteuid() != 0:
+        user, uid = (), os.geteuid()  # a read-only directory stops us
+    elif shutil.which("setpriv"):
+        user, uid = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), 65534
+    else:
+        pytest.skip("running as root without setpriv: root writes a read-only directory")
+    work = Path(tempfile.mkdtemp(prefix="kure-fn-perm-"))  # /tmp, searchable by nobody
+    try:
+        work.chmod(0o755)
+        config = work / "cluster.yaml"
+        shutil.copy(MINIMAL, config)
+        config.chmod(0o644)
+        out = work / "out"
+        out.mkdir(mode=0o555)
+        out.chmod(0o555)
+        if subprocess.run([*user, str(BIN / "kure-fn"), "--version"],
+                          capture_output=True).returncode != 0:
+            pytest.skip("user nobody cannot run this checkout's venv")
+        proc = render_cli(out, config, user=user)
+        assert proc.returncode == 1
+        assert proc.stderr == (f"kure-fn: {out}: permission denied: make it writable for user "
+                               f"{uid}, or choose another -o directory (with the image, run it "
+                               "as the owner: --user \"$(id -u):$(id -g)\")\n")
+        assert list(out.iterdir()) == []
+    finally:
+        out.chmod(0o755)
+        shutil.rmtree(work)
+
+
+def test_a_read_only_file_system_is_refused(tmp_path):
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare for a private read-only mount")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    script = (f'mount -t tmpfs -o ro none "{ro}" || exit 77; '
+              f'exec "{BIN / "kure-fn"}" render "{MINIMAL}" -o "{ro}/out"')
+    proc = subprocess.run(["unshare", "--mount", "sh", "-c", script], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, timeout=120)
+    if proc.returncode == 77:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr == f"kure-fn: {ro} is on a read-only file system: choose another -o directory\n"
+
+
+def test_a_failed_write_says_the_tree_is_incomplete_and_a_rerun_repairs_it(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full to make a write fail")
+    out = tmp_path / "out"
+    assert render_cli(out).returncode == 0
+    base = out / "clusters" / "dev"
+    recorded = (base / "checksums.txt").read_bytes()
+    (base / "README.md").unlink()
+    (base / "README.md").symlink_to("/dev/full")  # every write there: no space left on device
+    proc = render_cli(out)
+    assert proc.returncode == 1
+    assert proc.stderr == (f"kure-fn: {base / 'README.md'}: no space left on device: free some "
+                           f"space; the tree under {base} is incomplete: fix that and run "
+                           "kure-fn render again\n")
+    assert (base / "checksums.txt").read_bytes() == recorded  # written last: still the record
+    (base / "README.md").unlink()
+    assert render_cli(out).returncode == 0
+    assert (base / "checksums.txt").read_bytes() == recorded
+    proc = subprocess.run(["sha256sum", "--check", "--quiet", "checksums.txt"], cwd=base,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_an_unreadable_config_is_one_line(tmp_path):
+    proc = render_cli(tmp_path / "out", tmp_path / "missing.yaml", tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"kure-fn: {tmp_path / 'missing.yaml'}: cannot read it: No such file or directory",
+        f"kure-fn: {tmp_path}: cannot read it: Is a directory"]
