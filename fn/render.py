@@ -152,7 +152,8 @@ def render_all(loaded: Loaded, out: Path) -> list[tuple[Cluster, dict[str, bytes
                 _write(loaded.report(cluster, p.severity, p.message, p.path))
             failed = True
             continue
-        for _, message in blocking_files(files, lambda p: _occupied(out / p)):
+        # files where directories go: write_problems checks every path of the output
+        for _, message in blocking_files(files, lambda p: _occupied(out / p), directories=False):
             _write(loaded.report(cluster, "error", message, "spec.layout.root"))
             failed = True
         trees.append((cluster, files))

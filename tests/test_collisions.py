@@ -122,7 +122,7 @@ def test_directory_mode_refuses_a_root_that_is_a_file(tmp_path, capsys):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "clusters").write_text("a file\n")
     assert main(["render", str(cfg), "-o", str(tmp_path / "out")]) == 1
-    assert "spec.layout.root: clusters is a file, but kure-fn writes clusters/dev/" \
+    assert f"{tmp_path / 'out' / 'clusters'} is a file, where kure-fn needs a directory" \
         in capsys.readouterr().err
     assert (tmp_path / "out" / "clusters").read_text() == "a file\n"
 

@@ -111,10 +111,10 @@ def kustomization_file(directory: str, resources: list[str], cluster_name: str) 
 
 
 
-def blocking_files(written, is_file) -> list[tuple[str, str]]:
+def blocking_files(written, is_file, *, directories: bool = True) -> list[tuple[str, str]]:
     """(path written, message) for each file of the repository that would
     break the tree kure-fn writes: a second kustomization file beside a
-    kustomization.yaml, or a file where a directory has to be.
+    kustomization.yaml, or (`directories`) a file where a directory has to be.
     `is_file(path)`: a file that kure-fn does not write is at `path`."""
     out: list[tuple[str, str]] = []
     blocking: dict[str, str] = {}  # file -> first written path below it
@@ -127,7 +127,7 @@ def blocking_files(written, is_file) -> list[tuple[str, str]]:
                     out.append((path, f"{rival} sits where kure-fn writes {path}: kustomize "
                                       "refuses a directory with two kustomization files; delete "
                                       f"or rename {rival}, or change spec.layout.root"))
-        parts = path.split("/")
+        parts = path.split("/") if directories else []
         for i in range(1, len(parts)):
             d = "/".join(parts[:i])
             if is_file(d):
