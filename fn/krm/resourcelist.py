@@ -8,10 +8,12 @@ items the function creates or changes are written by the emitter.
 
 from __future__ import annotations
 
+import math
 import re
 
 import yaml
 
+from .. import lazy
 from ..records import dataclass, field
 from . import yamlio
 from .yamlio import Limits, YAMLInputError
@@ -238,13 +240,21 @@ class ResourceList:
                     raise YAMLInputError(f"duplicate key {k!r} in JSON input; keep only one of them")
                 d[k] = v
             return d
+        def number(s):  # what a 64-bit float (Go's, kpt's, Kubernetes') cannot hold
+            f = float(s)
+            return _Unreadable(s) if math.isinf(f) else f
+
+        def integer(s):  # exact, up to where no float holds it (and int() has a digit limit)
+            return int(s) if len(s) < 300 else number(s)
+
         try:
-            doc = json.loads(text, object_pairs_hook=pairs)
+            doc = json.loads(text, object_pairs_hook=pairs, parse_float=number,
+                             parse_int=integer, parse_constant=_Unreadable)
         except RecursionError:
             raise YAMLInputError(f"document nests deeper than {limits.max_depth} levels") from None
         except json.JSONDecodeError:
             raise _NotJSON() from None
-        _check_depth(doc, limits.max_depth)
+        _check_json(doc, limits.max_depth, _SURROGATE_ESCAPE.search(text) is not None)
         rl = cls._from_documents([doc])
         rl.wire = "json"
         return rl
@@ -323,6 +333,20 @@ class ResourceList:
 
 class _NotJSON(Exception):
     pass
+
+
+class _Unreadable:
+    """A JSON number no 64-bit float holds (`1e400`) or a constant JSON does
+    not have (`NaN`, `Infinity`): refused by `_check_json`, with its path."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+_SURROGATE_ESCAPE = lazy.compile(r"\\u[dD][89a-fA-F]")  # may be one: look at the strings
+_LONE_SURROGATE = lazy.compile("[\ud800-\udfff]")  # json.loads joins the pairs
 
 
 def _is_wrapper(doc) -> bool:
@@ -439,13 +463,45 @@ def _has_outside_alias(node: yaml.Node) -> bool:
     return False
 
 
-def _check_depth(doc, limit: int) -> None:
-    stack = [(doc, 1)]
+def _check_json(doc, limit: int, surrogates: bool) -> None:
+    """Refuse a JSON document nested deeper than `limit`, or holding what no
+    output can carry: an `_Unreadable` number, or (when the text has such
+    escapes, `surrogates`) a lone UTF-16 surrogate, which is no character."""
+    problems = []
+    stack = [(doc, 1, "")]
     while stack:
-        v, d = stack.pop()
+        v, d, path = stack.pop()
         if d > limit:
             raise YAMLInputError(f"document nests deeper than {limit} levels")
         if isinstance(v, dict):
-            stack.extend((x, d + 1) for x in v.values())
+            for k, x in v.items():
+                if surrogates and _LONE_SURROGATE.search(k):
+                    k = _LONE_SURROGATE.sub(_escape, k)
+                    problems.append(_surrogate_problem(f"{path}.{k}" if path else k, "key", k))
+                stack.append((x, d + 1, f"{path}.{k}" if path else k))
         elif isinstance(v, list):
-            stack.extend((x, d + 1) for x in v)
+            stack.extend((x, d + 1, f"{path}[{i}]") for i, x in enumerate(v))
+        elif v.__class__ is _Unreadable:
+            text = v.text if len(v.text) < 30 else f"{v.text[:12]}...({len(v.text)} characters)"
+            if v.text in ("NaN", "Infinity", "-Infinity"):
+                problems.append(f"{path}: {text} is no JSON number (JSON has no NaN or Infinity); "
+                                f"write a string: \"{text}\"")
+            else:
+                problems.append(f"{path}: {text} is beyond the range of a 64-bit float, the "
+                                "numbers Kubernetes, kpt and kustomize read; write a smaller "
+                                "number, or quote it as a string")
+        elif surrogates and isinstance(v, str) and _LONE_SURROGATE.search(v):
+            problems.append(_surrogate_problem(path, "string", _LONE_SURROGATE.sub(_escape, v)))
+    if problems:
+        raise YAMLInputError("; ".join(sorted(problems)))
+
+
+def _escape(m) -> str:
+    return f"\\u{ord(m.group()):04x}"
+
+
+def _surrogate_problem(path: str, what: str, escaped: str) -> str:
+    c = escaped[escaped.index("\\u"):][:6]
+    return (f"{path}: the JSON {what} holds {c}, one half of a UTF-16 surrogate pair without "
+            "the other: that is no character, and no YAML or UTF-8 text can carry it; write "
+            "the character itself, or both halves of its pair")
