@@ -265,36 +265,42 @@ class ResourceList:
             docs, spans = yamlio.load_with_spans(text, limits)
         except yamlio.Fallback:
             return cls._from_nodes(text, limits)
-        rl = cls._from_documents(docs)
-        entries = spans.get("items")
-        if len(docs) == 1 and _is_wrapper(docs[0]) and entries is not None \
-                and len(entries) == len(rl.items):
-            for item, span in zip(rl.items, entries):
-                if span is not None:
-                    item.source = _verbatim(text, span[0], span[1], span[2], item.data, span[3])
+        present = [(d, s) for d, s in zip(docs, spans) if d is not None]
+        rl = cls._from_documents([d for d, _ in present])
+        if len(present) == 1 and _is_wrapper(present[0][0]):
+            entries = present[0][1][1].get("items")
+            if entries is None or len(entries) != len(rl.items):
+                return rl
+        else:  # a plain stream: each document is an item
+            entries = [root for _, (root, _) in present]
+        for item, span in zip(rl.items, entries):
+            if span is not None:
+                item.source = _verbatim(text, span[0], span[1], span[2], item.data, span[3])
         return rl
 
     @classmethod
     def _from_nodes(cls, text: str, limits: Limits) -> "ResourceList":
         """The full path: anchors, aliases, merge keys, tags, and every error."""
-        nodes = yamlio.compose_all(text, limits)
         converter = yamlio._Converter(limits)
-        if len(nodes) == 1 and isinstance(nodes[0], yaml.MappingNode):
-            root = nodes[0]
-            doc = converter.convert(root)
-            if _is_wrapper(doc):
-                rl = cls._from_documents([doc])
-                items_node = _child(root, "items")
-                if items_node is not None and isinstance(items_node, yaml.SequenceNode) \
-                        and len(items_node.value) == len(rl.items):
-                    for item, node in zip(rl.items, items_node.value):
-                        item.source = _verbatim_entry(text, node, item.data)
+        present = [(n, d) for n in yamlio.compose_all(text, limits)
+                   if (d := converter.convert(n)) is not None]
+        rl = cls._from_documents([d for _, d in present])
+        if len(present) == 1 and _is_wrapper(present[0][1]):
+            items_node = _child(present[0][0], "items")
+            if not isinstance(items_node, yaml.SequenceNode) \
+                    or len(items_node.value) != len(rl.items):
                 return rl
-            return cls._from_documents([doc])
-        return cls._from_documents([converter.convert(n) for n in nodes])
+            nodes = items_node.value
+        else:  # a plain stream: each document is an item
+            nodes = [n for n, _ in present]
+        for item, node in zip(rl.items, nodes):
+            item.source = _verbatim_entry(text, node, item.data)
+        return rl
 
     @classmethod
     def _from_documents(cls, docs: list) -> "ResourceList":
+        """The list that documents (empty ones left out) hold: a ResourceList
+        or v1 List unwrapped, else each document an item."""
         if len(docs) == 1 and _is_wrapper(docs[0]):
             doc = docs[0]
             raw_items = doc.get("items") or []
@@ -381,10 +387,9 @@ def _verbatim(text: str, start: int, end: int, col: int, data: dict,
     A block mapping's lines keep their absolute columns, so the entry is
     re-anchored with a dash two columns left of the content; an item indented
     deeper (`items:` written with an indented sequence) is shifted left as a
-    whole. Anything but the plain case is checked by reading the entry back.
+    whole, a document of a plain stream (column 0) right. Anything but the
+    plain case is checked by reading the entry back.
     """
-    if col < 2:
-        return None
     body = text[start:end].rstrip()
     line_start = text.rfind("\n", 0, start) + 1
     prefix = text[line_start:start]
@@ -407,9 +412,13 @@ def _verbatim(text: str, start: int, end: int, col: int, data: dict,
 
 
 def _shift_left(body: str, n: int) -> str | None:
-    """Every line after the first `n` columns further left, or None when one
-    holds content in those columns (comments and blank lines may)."""
+    """Every line after the first `n` columns further left (right when `n`
+    is negative), or None when one holds content in those columns (comments
+    and blank lines may)."""
     lines = body.split("\n")
+    if n < 0:
+        pad = " " * -n
+        return "\n".join([lines[0]] + [pad + line if line else line for line in lines[1:]])
     for i in range(1, len(lines)):
         line = lines[i]
         lead = len(line) - len(line.lstrip(" "))
