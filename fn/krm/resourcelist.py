@@ -390,7 +390,7 @@ def _verbatim(text: str, start: int, end: int, col: int, data: dict,
     whole, a document of a plain stream (column 0) right. Anything but the
     plain case is checked by reading the entry back.
     """
-    body = text[start:end].rstrip()
+    body = text[start:end].rstrip(" \t\r\n")  # YAML white space only: a plain "\\xa0" is content
     line_start = text.rfind("\n", 0, start) + 1
     prefix = text[line_start:start]
     # the entry's own line must hold only the dash (and spaces) before the content
