@@ -13,7 +13,7 @@ import pytest
 
 from fn.krm import yamlio
 from fn.krm.resourcelist import ResourceList
-from helpers import EXAMPLES, generated, need, run
+from helpers import EXAMPLES, REPO, need, run
 from kpt import commit_all, make_repo, render, status
 from test_passthrough import entries
 
@@ -315,3 +315,24 @@ def test_json_input_with_a_surrogate_pair_is_read():
     rl = ResourceList.parse(text.encode())
     assert rl.items[0].data["data"] == {"rocket": "\U0001F680", "escaped": "\\ud800"}
     assert '"rocket": "\U0001F680"' in rl.to_text()
+
+
+def _package_files():
+    return sorted(p for root in (EXAMPLES, REPO / "tests" / "fidelity" / "pkg")
+                  for p in root.rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", _package_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_document_of_a_real_file_as_a_plain_stream_comes_back_verbatim(path):
+    """Every document of the examples and of the fidelity package (quotes,
+    literal blocks, wide and compact sequences, comments, CRLF, flow style,
+    anchors), fed as a plain stream: each item's text is an `items:` entry
+    that reads back as the item."""
+    rl = ResourceList.parse(path.read_bytes())
+    assert rl.items
+    for item in rl.items:
+        if item.source is not None:
+            assert yamlio.load(item.source) == [item.data], item.source
+    text = path.read_text()
+    if "&" not in text and "*" not in text and "\t" not in text:  # what is verbatim
+        assert all(item.source is not None for item in rl.items)

@@ -387,8 +387,8 @@ def _verbatim(text: str, start: int, end: int, col: int, data: dict,
     A block mapping's lines keep their absolute columns, so the entry is
     re-anchored with a dash two columns left of the content; an item indented
     deeper (`items:` written with an indented sequence) is shifted left as a
-    whole, a document of a plain stream (column 0) right. Anything but the
-    plain case is checked by reading the entry back.
+    whole, a document of a plain stream (column 0) right. A left shift and
+    flow style are checked by reading the entry back.
     """
     body = text[start:end].rstrip(" \t\r\n")  # YAML white space only: a plain "\\xa0" is content
     line_start = text.rfind("\n", 0, start) + 1
@@ -402,7 +402,10 @@ def _verbatim(text: str, start: int, end: int, col: int, data: dict,
         if body is None:
             return None
     entry = "- " + body + "\n"
-    if shift or flow:
+    # Moving a block mapping right as a whole changes nothing YAML reads
+    # (indentation is relative, folding drops leading spaces); only moving
+    # left may cut content, and flow text may sit left of its entry.
+    if shift > 0 or flow or (shift and "\t" in body):
         try:
             if yamlio.load(entry) != [data]:
                 return None
