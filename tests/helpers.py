@@ -70,8 +70,10 @@ class KubeDumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper, s):
-    style = '"' if s and not isinstance(plain_scalar(s), str) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", s, style=style)
+    tag = "tag:yaml.org,2002:str"
+    yaml11_str = dumper.resolve(yaml.ScalarNode, s, (True, False)) == tag  # else PyYAML quotes it
+    style = '"' if s and yaml11_str and not isinstance(plain_scalar(s), str) else None
+    return dumper.represent_scalar(tag, s, style=style)
 
 
 KubeDumper.add_representer(str, _represent_str)
