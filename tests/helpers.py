@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from fn.cli import run_function
+from fn.krm.yamlio import plain_scalar
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -62,11 +63,32 @@ def package_items(pkg: Path) -> list[dict]:
     return items
 
 
+class KubeDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, which quotes what YAML 1.1 reads as no string,
+    plus what go-yaml v3 (kpt, kustomize, Flux, kure-fn) reads as a number:
+    `1e3`, `0o644`, `+_1`, `.5_0`."""
+
+
+def _represent_str(dumper, s):
+    tag = "tag:yaml.org,2002:str"
+    yaml11_str = dumper.resolve(yaml.ScalarNode, s, (True, False)) == tag  # else PyYAML quotes it
+    style = '"' if s and yaml11_str and not isinstance(plain_scalar(s), str) else None
+    return dumper.represent_scalar(tag, s, style=style)
+
+
+KubeDumper.add_representer(str, _represent_str)
+
+
+def dump(value, **kwargs) -> str:
+    """YAML text that kpt and kustomize read back as `value`."""
+    return yaml.dump(value, Dumper=KubeDumper, **kwargs)
+
+
 def resource_list(items: list[dict], function_config: dict | None = None) -> str:
     rl = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": items}
     if function_config is not None:
         rl["functionConfig"] = function_config
-    return yaml.safe_dump(rl, sort_keys=False)
+    return dump(rl, sort_keys=False)
 
 
 def run(text: str | bytes) -> tuple[int, str]:

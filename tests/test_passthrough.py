@@ -129,3 +129,11 @@ def test_a_yaml11_boolean_in_the_config_says_what_to_write():
     [err] = [r for r in doc["results"] if r["severity"] == "error"]
     assert err["field"]["path"] == "spec.nodes[0].bundles[0].prune"
     assert "write true or false" in err["message"] and "YAML 1.2" in err["message"]
+
+
+def test_an_item_ending_in_a_non_breaking_space_keeps_it():
+    """U+00A0 is content in YAML, not white space: a plain scalar of it at the
+    end of an item must come back (it came back as `A:`, a null)."""
+    item = "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: nbsp}\n  data:\n    A: \u00a0\n"
+    rc, out = run(rl(flush(CLUSTER), item))
+    assert entries(out)[1] == item

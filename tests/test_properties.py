@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fn.kinds import is_namespaced
-from helpers import VALIDATOR, SHARED, run
+from helpers import VALIDATOR, SHARED, dump, run
 
 EXAMPLES = int(os.environ.get("KURE_FN_HYPOTHESIS_EXAMPLES", "300"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
@@ -263,8 +263,8 @@ def resource_list(cfg: dict, selected: list[str]) -> str:
                                         "config.kubernetes.io/path": "Kptfile",
                                         "internal.config.kubernetes.io/path": "Kptfile"}}}
     items = [kptfile, cluster] + [deployment(n, i) for i, n in enumerate(selected)]
-    return yaml.safe_dump({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
-                           "items": items}, sort_keys=False, allow_unicode=True)
+    return dump({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
+                 "items": items}, sort_keys=False, allow_unicode=True)
 
 
 def entries(text: str) -> list[str]:

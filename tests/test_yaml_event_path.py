@@ -1,8 +1,6 @@
 """The lean event path of ResourceList.parse must read exactly what the node
 path reads: the same values, the same verbatim item text, the same errors."""
 
-import json
-
 import pytest
 
 from fn.krm import yamlio
@@ -100,6 +98,20 @@ CASES = {
     "stream": "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: B\n"
               "metadata:\n  name: b\n",
     "empty document": "---\n---\napiVersion: v1\nkind: A\n",
+    "empty documents around a list": "---\n~\n---\n" + HEAD + "items:\n- apiVersion: v1\n"
+                                     "  kind: A\n  metadata: {name: a}\n---\n---\n",
+    "stream with comments": "# head\napiVersion: v1   # trailing\nkind: A\nmetadata:\n  name: a\n"
+                            "data:\n  q: 'single'\n  o: 0755\n  lit: |\n    x\n\n    y\n# between\n"
+                            "---\n{apiVersion: v1, kind: B}\n---\n  apiVersion: v1\n  kind: C\n",
+    "stream with anchors": "apiVersion: v1\nkind: A\ndata: {x: &x 1, y: *x}\n---\n"
+                           "apiVersion: v1\nkind: B\ndata: {x: &x 2, y: *x}\n",
+    "anchor defined twice": HEAD + "items:\n- apiVersion: v1\n  kind: A\n  data: {x: &x 1, y: *x}\n"
+                            "- apiVersion: v1\n  kind: B\n  data: {x: &x 2, y: *x}\n"
+                            "functionConfig:\n  data: {x: &x 3, y: *x}\n",
+    "keys equal in python": HEAD + "items:\n- apiVersion: v1\n  kind: A\n"
+                            "  data: {1: int, true: bool, 1.0: float, \"1\": str}\n",
+    "yaml 1.2 numbers": HEAD + "items:\n- apiVersion: v1\n  kind: A\n  data: {a: 1e3, b: 0o644, "
+                        "c: +_1, d: 1.10, e: 1e400, f: 18446744073709551616, g: '1e3'}\n",
     "function config": HEAD + "functionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n"
                               "  data: {x: '1'}\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n"
                               "    name: a\n",
@@ -115,8 +127,8 @@ def _read(text: str, path: str):
         rl = getattr(ResourceList, path)(yamlio.decode(text.encode()), yamlio.DEFAULT_LIMITS)
     except yamlio.YAMLInputError as e:
         return "error", str(e)
-    return (json.dumps([[it.data, it.source] for it in rl.items], default=repr),
-            json.dumps(rl.function_config, default=repr))
+    # repr, not JSON: keys YAML tells apart from equal Python keys are no JSON keys
+    return repr([[it.data, it.source] for it in rl.items]), repr(rl.function_config)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -125,13 +137,16 @@ def test_event_path_reads_what_the_node_path_reads(name):
     assert _read(text, "_from_yaml") == _read(text, "_from_nodes")
 
 
-@pytest.mark.parametrize("name", ["scalars", "blocks", "flow item", "scalar items"])
+@pytest.mark.parametrize("name", ["scalars", "blocks", "flow item", "scalar items",
+                                  "empty documents around a list", "stream with comments",
+                                  "yaml 1.2 numbers"])
 def test_plain_documents_take_the_event_path(name):
     yamlio.load_with_spans(CASES[name])  # no Fallback
 
 
 @pytest.mark.parametrize("name", ["anchors", "merge key", "tags", "duplicate key", "invalid",
-                                  "complex key"])
+                                  "anchor defined twice", "stream with anchors",
+                                  "keys equal in python", "complex key"])
 def test_what_the_event_path_cannot_decide_falls_back(name):
     with pytest.raises(yamlio.Fallback):
         yamlio.load_with_spans(CASES[name])
@@ -141,7 +156,9 @@ def test_values_and_spans_of_a_package():
     text = resource_list(package_items(EXAMPLES / "platform"))
     docs, spans = yamlio.load_with_spans(text)
     assert docs == [yamlio.load(text)]
-    entries = spans["items"]
+    (root, sequences), = spans
+    assert root[:3] == (0, len(text), 0)
+    entries = sequences["items"]
     assert len(entries) == len(docs[0]["items"])
     for (start, end, column, flow), item in zip(entries, docs[0]["items"]):
         assert not flow and yamlio.load(" " * column + text[start:end]) == item

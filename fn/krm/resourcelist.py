@@ -8,10 +8,12 @@ items the function creates or changes are written by the emitter.
 
 from __future__ import annotations
 
+import math
 import re
 
 import yaml
 
+from .. import lazy
 from ..records import dataclass, field
 from . import yamlio
 from .yamlio import Limits, YAMLInputError
@@ -238,13 +240,21 @@ class ResourceList:
                     raise YAMLInputError(f"duplicate key {k!r} in JSON input; keep only one of them")
                 d[k] = v
             return d
+        def number(s):  # what a 64-bit float (Go's, kpt's, Kubernetes') cannot hold
+            f = float(s)
+            return _Unreadable(s) if math.isinf(f) else f
+
+        def integer(s):  # exact, up to where no float holds it (and int() has a digit limit)
+            return int(s) if len(s) < 300 else number(s)
+
         try:
-            doc = json.loads(text, object_pairs_hook=pairs)
+            doc = json.loads(text, object_pairs_hook=pairs, parse_float=number,
+                             parse_int=integer, parse_constant=_Unreadable)
         except RecursionError:
             raise YAMLInputError(f"document nests deeper than {limits.max_depth} levels") from None
         except json.JSONDecodeError:
             raise _NotJSON() from None
-        _check_depth(doc, limits.max_depth)
+        _check_json(doc, limits.max_depth, _SURROGATE_ESCAPE.search(text) is not None)
         rl = cls._from_documents([doc])
         rl.wire = "json"
         return rl
@@ -255,36 +265,42 @@ class ResourceList:
             docs, spans = yamlio.load_with_spans(text, limits)
         except yamlio.Fallback:
             return cls._from_nodes(text, limits)
-        rl = cls._from_documents(docs)
-        entries = spans.get("items")
-        if len(docs) == 1 and _is_wrapper(docs[0]) and entries is not None \
-                and len(entries) == len(rl.items):
-            for item, span in zip(rl.items, entries):
-                if span is not None:
-                    item.source = _verbatim(text, span[0], span[1], span[2], item.data, span[3])
+        present = [(d, s) for d, s in zip(docs, spans) if d is not None]
+        rl = cls._from_documents([d for d, _ in present])
+        if len(present) == 1 and _is_wrapper(present[0][0]):
+            entries = present[0][1][1].get("items")
+            if entries is None or len(entries) != len(rl.items):
+                return rl
+        else:  # a plain stream: each document is an item
+            entries = [root for _, (root, _) in present]
+        for item, span in zip(rl.items, entries):
+            if span is not None:
+                item.source = _verbatim(text, span[0], span[1], span[2], item.data, span[3])
         return rl
 
     @classmethod
     def _from_nodes(cls, text: str, limits: Limits) -> "ResourceList":
         """The full path: anchors, aliases, merge keys, tags, and every error."""
-        nodes = yamlio.compose_all(text, limits)
         converter = yamlio._Converter(limits)
-        if len(nodes) == 1 and isinstance(nodes[0], yaml.MappingNode):
-            root = nodes[0]
-            doc = converter.convert(root)
-            if _is_wrapper(doc):
-                rl = cls._from_documents([doc])
-                items_node = _child(root, "items")
-                if items_node is not None and isinstance(items_node, yaml.SequenceNode) \
-                        and len(items_node.value) == len(rl.items):
-                    for item, node in zip(rl.items, items_node.value):
-                        item.source = _verbatim_entry(text, node, item.data)
+        present = [(n, d) for n in yamlio.compose_all(text, limits)
+                   if (d := converter.convert(n)) is not None]
+        rl = cls._from_documents([d for _, d in present])
+        if len(present) == 1 and _is_wrapper(present[0][1]):
+            items_node = _child(present[0][0], "items")
+            if not isinstance(items_node, yaml.SequenceNode) \
+                    or len(items_node.value) != len(rl.items):
                 return rl
-            return cls._from_documents([doc])
-        return cls._from_documents([converter.convert(n) for n in nodes])
+            nodes = items_node.value
+        else:  # a plain stream: each document is an item
+            nodes = [n for n, _ in present]
+        for item, node in zip(rl.items, nodes):
+            item.source = _verbatim_entry(text, node, item.data)
+        return rl
 
     @classmethod
     def _from_documents(cls, docs: list) -> "ResourceList":
+        """The list that documents (empty ones left out) hold: a ResourceList
+        or v1 List unwrapped, else each document an item."""
         if len(docs) == 1 and _is_wrapper(docs[0]):
             doc = docs[0]
             raw_items = doc.get("items") or []
@@ -325,6 +341,20 @@ class _NotJSON(Exception):
     pass
 
 
+class _Unreadable:
+    """A JSON number no 64-bit float holds (`1e400`) or a constant JSON does
+    not have (`NaN`, `Infinity`): refused by `_check_json`, with its path."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+_SURROGATE_ESCAPE = lazy.compile(r"\\u[dD][89a-fA-F]")  # may be one: look at the strings
+_LONE_SURROGATE = lazy.compile("[\ud800-\udfff]")  # json.loads joins the pairs
+
+
 def _is_wrapper(doc) -> bool:
     return isinstance(doc, dict) and (
         (doc.get("kind") == "ResourceList" and doc.get("apiVersion") in RESOURCE_LIST_APIS)
@@ -357,11 +387,10 @@ def _verbatim(text: str, start: int, end: int, col: int, data: dict,
     A block mapping's lines keep their absolute columns, so the entry is
     re-anchored with a dash two columns left of the content; an item indented
     deeper (`items:` written with an indented sequence) is shifted left as a
-    whole. Anything but the plain case is checked by reading the entry back.
+    whole, a document of a plain stream (column 0) right. A left shift and
+    flow style are checked by reading the entry back.
     """
-    if col < 2:
-        return None
-    body = text[start:end].rstrip()
+    body = text[start:end].rstrip(" \t\r\n")  # YAML white space only: a plain "\\xa0" is content
     line_start = text.rfind("\n", 0, start) + 1
     prefix = text[line_start:start]
     # the entry's own line must hold only the dash (and spaces) before the content
@@ -373,7 +402,10 @@ def _verbatim(text: str, start: int, end: int, col: int, data: dict,
         if body is None:
             return None
     entry = "- " + body + "\n"
-    if shift or flow:
+    # Moving a block mapping right as a whole changes nothing YAML reads
+    # (indentation is relative, folding drops leading spaces); only moving
+    # left may cut content, and flow text may sit left of its entry.
+    if shift > 0 or flow or (shift and "\t" in body):
         try:
             if yamlio.load(entry) != [data]:
                 return None
@@ -383,9 +415,13 @@ def _verbatim(text: str, start: int, end: int, col: int, data: dict,
 
 
 def _shift_left(body: str, n: int) -> str | None:
-    """Every line after the first `n` columns further left, or None when one
-    holds content in those columns (comments and blank lines may)."""
+    """Every line after the first `n` columns further left (right when `n`
+    is negative), or None when one holds content in those columns (comments
+    and blank lines may)."""
     lines = body.split("\n")
+    if n < 0:
+        pad = " " * -n
+        return "\n".join([lines[0]] + [pad + line if line else line for line in lines[1:]])
     for i in range(1, len(lines)):
         line = lines[i]
         lead = len(line) - len(line.lstrip(" "))
@@ -439,13 +475,45 @@ def _has_outside_alias(node: yaml.Node) -> bool:
     return False
 
 
-def _check_depth(doc, limit: int) -> None:
-    stack = [(doc, 1)]
+def _check_json(doc, limit: int, surrogates: bool) -> None:
+    """Refuse a JSON document nested deeper than `limit`, or holding what no
+    output can carry: an `_Unreadable` number, or (when the text has such
+    escapes, `surrogates`) a lone UTF-16 surrogate, which is no character."""
+    problems = []
+    stack = [(doc, 1, "")]
     while stack:
-        v, d = stack.pop()
+        v, d, path = stack.pop()
         if d > limit:
             raise YAMLInputError(f"document nests deeper than {limit} levels")
         if isinstance(v, dict):
-            stack.extend((x, d + 1) for x in v.values())
+            for k, x in v.items():
+                if surrogates and _LONE_SURROGATE.search(k):
+                    k = _LONE_SURROGATE.sub(_escape, k)
+                    problems.append(_surrogate_problem(f"{path}.{k}" if path else k, "key", k))
+                stack.append((x, d + 1, f"{path}.{k}" if path else k))
         elif isinstance(v, list):
-            stack.extend((x, d + 1) for x in v)
+            stack.extend((x, d + 1, f"{path}[{i}]") for i, x in enumerate(v))
+        elif v.__class__ is _Unreadable:
+            text = v.text if len(v.text) < 30 else f"{v.text[:12]}...({len(v.text)} characters)"
+            if v.text in ("NaN", "Infinity", "-Infinity"):
+                problems.append(f"{path}: {text} is no JSON number (JSON has no NaN or Infinity); "
+                                f"write a string: \"{text}\"")
+            else:
+                problems.append(f"{path}: {text} is beyond the range of a 64-bit float, the "
+                                "numbers Kubernetes, kpt and kustomize read; write a smaller "
+                                "number, or quote it as a string")
+        elif surrogates and isinstance(v, str) and _LONE_SURROGATE.search(v):
+            problems.append(_surrogate_problem(path, "string", _LONE_SURROGATE.sub(_escape, v)))
+    if problems:
+        raise YAMLInputError("; ".join(sorted(problems)))
+
+
+def _escape(m) -> str:
+    return f"\\u{ord(m.group()):04x}"
+
+
+def _surrogate_problem(path: str, what: str, escaped: str) -> str:
+    c = escaped[escaped.index("\\u"):][:6]
+    return (f"{path}: the JSON {what} holds {c}, one half of a UTF-16 surrogate pair without "
+            "the other: that is no character, and no YAML or UTF-8 text can carry it; write "
+            "the character itself, or both halves of its pair")

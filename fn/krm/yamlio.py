@@ -2,15 +2,18 @@
 
 Reading: strict UTF-8, a size cap, a nesting cap checked *before* the C
 composer runs (it recurses natively and crashes on very deep documents), an
-expansion cap against alias bombs, duplicate mapping keys refused. Scalars
-resolve as kyaml (yaml.v3) reads them in kpt, kustomize and Flux: dates,
-sexagesimal-looking values (`1:20`) and the YAML 1.1 words yes/no/on/off/y/n
-stay strings; only true/false are booleans.
+expansion cap against alias bombs, duplicate mapping keys refused (keys YAML
+tells apart, `1` and `true`, are both kept), an anchor may be defined again.
+Scalars resolve as kustomize (go-yaml v3) reads them, and so as Flux applies
+them (`plain_scalar`): only true/false are booleans, `1e3` is 1000.0,
+`0o644` and `0755` are octal ints; dates, sexagesimal-looking values (`1:20`)
+and the YAML 1.1 words yes/no/on/off/y/n stay strings.
 
 Writing: a small block-style emitter for the objects kure-fn generates. It
 quotes every string that a YAML 1.1 or 1.2 reader could take for something
-else (`yes`, `on`, `y`, `1e3`, `0755`, `2024-01-01`, ...), writes multi-line
-strings as literal blocks, keeps key order, and is deterministic.
+else (`yes`, `on`, `y`, `1e3`, `0755`, `2024-01-01`, ...), writes numbers in
+their plain form (`493`, `1000.0`), writes multi-line strings as literal
+blocks, keeps key order, and is deterministic.
 """
 
 from __future__ import annotations
@@ -172,69 +175,187 @@ def _yaml_error(e: yaml.YAMLError, text: str = "") -> YAMLInputError:
 # --------------------------------------------------------------------------
 
 class _Loader(_BaseLoader):
-    """Safe loading with Kubernetes' scalar rules: no timestamps, no base-60."""
+    """Safe loading with kustomize's scalar rules (`plain_scalar`)."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-_IMPLICIT = _Loader.yaml_implicit_resolvers
 _MAP_TAG = _Loader.DEFAULT_MAPPING_TAG
 _SEQ_TAG = _Loader.DEFAULT_SEQUENCE_TAG
-
-
-def _resolve(self, kind, value, implicit):
-    """The tag of a node, as PyYAML's resolver decides it, without its overhead.
-
-    The C composer calls this once per node: a plain scalar whose first
-    character starts no implicit type is a string after one dict look-up.
-    """
-    if kind is yaml.ScalarNode:
-        if implicit[0]:
-            for tag, rx in _IMPLICIT.get(value[0] if value else "", ()):
-                if rx.match(value):
-                    return tag
-        return _STR_TAG
-    return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
-
-
-_Loader.resolve = _resolve
-_SEXAGESIMAL = lazy.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+_PLAIN_TAG = "!kure-fn/plain"  # a plain scalar: `plain_scalar` gives its value
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _STR_TAG = "tag:yaml.org,2002:str"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_constructors: list = []  # a SafeLoader, only for its int/float helpers (rare values)
 
 
-def _constructor():
-    if not _constructors:
-        _constructors.append(yaml.SafeLoader(""))
-    return _constructors[0]
+def _resolve(self, kind, value, implicit):
+    """The tag of a node, without PyYAML's resolver and its overhead: the C
+    composer calls this once per node. A plain scalar is resolved later, by
+    `plain_scalar`; only the merge key `<<` is decided here."""
+    if kind is yaml.ScalarNode:
+        if implicit[0]:
+            return _MERGE_TAG if value == "<<" else _PLAIN_TAG
+        return _STR_TAG
+    return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+
+_Loader.resolve = _resolve
+
+
+class _RedefiningLoader(yaml.composer.Composer, _Loader):
+    """The node path for a stream that defines one anchor name twice (two
+    files of a kpt package, or the `configPath` config that kpt sends as an
+    item and again as functionConfig). YAML allows it: an alias names the
+    latest definition before it. libyaml's composer refuses it; PyYAML's own
+    composer, on the same C parser events, does it once told to forget the
+    earlier definition."""
+
+    def __init__(self, stream):
+        _Loader.__init__(self, stream)
+        yaml.composer.Composer.__init__(self)
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if event.anchor is not None and not isinstance(event, yaml.AliasEvent):
+            self.anchors.pop(event.anchor, None)
+        return super().compose_node(parent, index)
+
+
+# --------------------------------------------------------------------------
+# scalars, as kustomize reads them
+# --------------------------------------------------------------------------
+# Flux applies what kustomize builds, and kustomize (kyaml) reads every plain
+# scalar with go-yaml v3: YAML 1.2 core types plus 1.1 octals (`0755`), and
+# every `_` removed before a number is parsed. kure-fn reads them the same
+# way, so that an inline manifest or helm values it writes out are the object
+# the user wrote. One exception: go-yaml turns a date (`2024-01-01`) into a
+# timestamp; kure-fn keeps the text. (docs/guarantees.md has the table,
+# measured with `kubectl kustomize`.)
+
+_SPECIAL = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_NUMBER_START = frozenset("+-.0123456789")
+# first characters of every plain scalar that is not a string
+_RESOLVABLE = _NUMBER_START | frozenset("tTfFnN~")
+# Go's strconv.ParseInt(s, 0, 64) syntax; groups: sign, hex, binary, octal, 1.1 octal, decimal
+_GO_INT = lazy.compile(
+    r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|0([0-7]*)|([1-9][0-9]*))")
+_GO_FLOAT = lazy.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_LONE_UNDERSCORE = lazy.compile(r"(?<![0-9])_|_(?![0-9])")
+_BASES = (16, 2, 8, 8, 10)
+_UINT64 = 1 << 64
+_INT64 = 1 << 63
+_NOT_SPECIAL = object()
+
+
+class SpelledInt(int):
+    """An int the user wrote otherwise than in decimal digits (`0755`,
+    `0x1F`, `1_000`, `+1`); `written` keeps the text for messages
+    (`quote it: "0755"`). The emitter writes the value (`493`)."""
+
+    def __new__(cls, value: int, written: str):
+        self = super().__new__(cls, value)
+        self.written = written
+        return self
+
+    def __getnewargs__(self):  # copy.deepcopy and pickle
+        return int(self), self.written
+
+
+class SpelledFloat(float):
+    """A float the user wrote otherwise than Python prints it (`1e3`,
+    `1.10`); `written` keeps the text for messages."""
+
+    def __new__(cls, value: float, written: str):
+        self = super().__new__(cls, value)
+        self.written = written
+        return self
+
+    def __getnewargs__(self):  # copy.deepcopy and pickle
+        return float(self), self.written
+
+
+def plain_scalar(s: str):
+    """The value of a plain (unquoted, untagged) scalar, as go-yaml v3
+    resolves it, dates excepted: `true`/`false`, null, ints in Go syntax
+    (`0x1F`, `0o644`, `0b101`, and `0755` octal), floats (`1e3`, `.5`,
+    `.inf`); anything else, `yes` and `1:20` too, is the string itself."""
+    v = _SPECIAL.get(s, _NOT_SPECIAL)
+    if v is not _NOT_SPECIAL:
+        return v
+    if s[0] not in _NUMBER_START:
+        return s
+    if s[0] == "." and "_" in s and _LONE_UNDERSCORE.search(s):
+        return s  # go-yaml hands `.5_0` to Go's ParseFloat as it is: `_` only between digits
+    plain = s.replace("_", "")
+    m = _GO_INT.fullmatch(plain)
+    if m is not None:
+        sign = m.group(1)
+        for i, base in enumerate(_BASES, 2):
+            digits = m.group(i)
+            if digits is not None:
+                break
+        digits = digits.lstrip("0")
+        if len(digits) <= 64:  # longer is beyond uint64 in any base (and int() limits decimals)
+            n = int(digits, base) if digits else 0
+            if sign == "-":
+                n = -n
+            if -_INT64 <= n < _INT64 or (not sign and n < _UINT64):  # int64, else uint64
+                return n if str(n) == s else SpelledInt(n, s)
+    if _GO_FLOAT.fullmatch(plain):
+        f = float(plain)
+        if not math.isinf(f):  # out of range: go-yaml keeps the text
+            return f if repr(f) == s else SpelledFloat(f, s)
+    return s
 
 
 def _scalar_value(node: yaml.ScalarNode):
     tag, value = node.tag, node.value
-    if tag == _STR_TAG:
-        return value
-    if tag == _INT_TAG:
-        if value.isdigit() and (value[0] != "0" or len(value) == 1):
-            return int(value)
-        if _SEXAGESIMAL.match(value):
-            return value
-        return _constructor().construct_yaml_int(node)  # signs, 0x, 0b, 0755 octal, 1_000
-    if tag == _FLOAT_TAG:
-        if _SEXAGESIMAL.match(value):
-            return value
-        return _constructor().construct_yaml_float(node)
-    if tag == _BOOL_TAG:  # YAML 1.2 booleans only; yes/no/on/off stay strings
-        return {"true": True, "false": False}.get(value.lower(), value)
-    if tag == _NULL_TAG:
-        return None
-    return value  # any other tag (explicit or custom): keep the text
+    if tag == _PLAIN_TAG:
+        return plain_scalar(value)
+    if tag in _TYPED:  # an explicit !!int, !!float, !!bool or !!null: its value if it is one
+        v = plain_scalar(value)
+        if isinstance(v, _TYPED[tag]) and (v.__class__ is not bool or tag == _BOOL_TAG):
+            return float(v) if tag == _FLOAT_TAG else v
+    return value  # !!str, any other tag (explicit or custom), a mismatch: keep the text
+
+
+_TYPED = {_INT_TAG: int, _FLOAT_TAG: (int, float), _BOOL_TAG: bool, _NULL_TAG: type(None)}
+
+
+class DistinctKey:
+    """A mapping key that YAML tells apart from an equal Python key of the
+    same mapping: `{1: a, true: b, 1.0: c}` has three keys (an int, a bool,
+    a float) where Python has 1 == True == 1.0. The later ones are kept as
+    DistinctKey(value), so that no entry is lost; the emitter writes the
+    value, and a second one of the same type is still a duplicate."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return (other.__class__ is DistinctKey and _yaml_type(other.value) is _yaml_type(self.value)
+                and other.value == self.value)
+
+    def __hash__(self):
+        return hash(self.value)
+
+    def __repr__(self):
+        return _scalar(self.value)
+
+
+def _yaml_type(v) -> type:
+    return bool if v.__class__ is bool else int if isinstance(v, int) else \
+        float if isinstance(v, float) else v.__class__
 
 
 class _Converter:
@@ -296,21 +417,43 @@ class _Converter:
                 raise YAMLInputError("mapping keys must be scalars", key_node.start_mark.line + 1)
             k = self._node(key_node)[0]
             if k in out:
-                raise YAMLInputError(f"duplicate mapping key {k!r}; keep only one of them (tools "
-                                     "disagree on which one wins)", key_node.start_mark.line + 1)
+                k = _distinct_key(out, k, key_node)
             out[k] = self._node(value_node)[0]
         for k, v in merged.items():
             out.setdefault(k, v)
 
 
+def _distinct_key(mapping: dict, k, key_node: yaml.Node):
+    """The key under which `k` goes into `mapping`, which holds a key equal
+    to it in Python; an error when YAML finds them equal too."""
+    same = next(x for x in mapping if x == k)
+    if _yaml_type(same) is not _yaml_type(k):  # 1 and true: two keys for YAML
+        k = DistinctKey(k)
+        if k not in mapping:
+            return k
+    value = k.value if k.__class__ is DistinctKey else k
+    same = "" if isinstance(value, str) or _scalar(value) == key_node.value else \
+        f" (YAML reads it as {_yaml_type(value).__name__} {_scalar(value)}, a key already there)"
+    raise YAMLInputError(f"duplicate mapping key {key_node.value!r}{same}; keep only one of them "
+                         "(tools disagree on which one wins)", key_node.start_mark.line + 1)
+
+
 def compose_all(text: str, limits: Limits = DEFAULT_LIMITS) -> list[yaml.Node]:
-    """Parse every document of `text` into nodes (with marks), within limits."""
+    """Parse every document of `text` into nodes (with marks), within limits.
+    An empty document (`---` alone) is a null scalar node."""
     if _nesting_bound(text) > limits.max_depth or _node_bound(text) > limits.max_graph_nodes:
         _exact_scan(text, limits, limits.max_graph_nodes)
     try:
         return [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
     except yaml.YAMLError as e:
+        if not isinstance(e, yaml.composer.ComposerError) or "duplicate anchor" not in str(e):
+            raise _yaml_error(e, text) from None
+    try:  # an anchor defined twice: valid YAML, composed by PyYAML's composer
+        return [n for n in yaml.compose_all(text, Loader=_RedefiningLoader) if n is not None]
+    except yaml.YAMLError as e:
         raise _yaml_error(e, text) from None
+    except RecursionError:  # PyYAML's composer recurses; _exact_scan bounds the depth first
+        raise YAMLInputError(f"document nests deeper than {limits.max_depth} levels") from None
 
 
 def to_python(node: yaml.Node, limits: Limits = DEFAULT_LIMITS):
@@ -343,9 +486,11 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
 
     Same values as `compose_all` + `to_python` (same resolver and scalar
     rules) at a fraction of the memory: the node graph of a large input is
-    twenty times its size. `spans` maps each key of the first document's
-    root mapping whose value is a sequence to its entries' (start, end,
-    column, flow) offsets in `text` (None for an entry that is no mapping).
+    twenty times its size. An empty document is None. `spans` has one
+    `(root, sequences)` per document: the (start, end, column, flow) offsets
+    in `text` of its root mapping (None when the root is no mapping), and a
+    map from each key of that mapping whose value is a sequence to the same
+    offsets of its entries (None for an entry that is no mapping).
     Raises `Fallback` for anything it leaves to the node path, which then
     gives the answer or the error.
     """
@@ -354,7 +499,9 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
     get = _Loader(text).get_event
     limit = limits.max_nodes  # counted while building: memory stays bounded without a pre-scan
     docs: list = []
-    spans: dict = {}
+    spans: list = []
+    root_span = None  # the root mapping of the document being read
+    seqs: dict = {}  # its sequences' entries
     stack: list = []  # (container, pending key) of every open container's parent
     cur = None  # the open container being filled (None: the document level)
     key = _NO_KEY  # when `cur` is a mapping: its key waiting for a value
@@ -371,15 +518,15 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
                     raise Fallback()
                 tag, value = ev.tag, ev.value
                 if tag is None and ev.implicit[0]:
-                    if value.isdigit() and value.isascii() and (value[0] != "0" or len(value) == 1):
-                        value = int(value)  # a plain decimal: what the int resolver says
-                    elif (resolvers := _IMPLICIT.get(value[0] if value else "")) is not None:
-                        for rtag, rx in resolvers:
-                            if rx.match(value):
-                                if rtag == _MERGE_TAG:
-                                    raise Fallback()
-                                value = _typed(rtag, value)
-                                break
+                    if (value.isdigit() and value.isascii() and len(value) < 19
+                            and (value[0] != "0" or len(value) == 1)):
+                        value = int(value)  # a plain decimal int64: what plain_scalar says
+                    elif not value:
+                        value = None
+                    elif value[0] in _RESOLVABLE:
+                        value = plain_scalar(value)
+                    elif value == "<<":
+                        raise Fallback()  # a merge key
                 elif tag is not None and tag != "!":
                     raise Fallback()
                 if seq_spans is not None and len(stack) == 2:
@@ -395,9 +542,11 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
                         seq_spans.append(open_span)
                     else:
                         seq_spans.append(None)
-                elif (depth == 1 and cls is _SequenceStartEvent and not docs
+                elif (depth == 1 and cls is _SequenceStartEvent
                       and cur.__class__ is dict and isinstance(key, str)):
-                    seq_spans = spans[key] = []
+                    seq_spans = seqs[key] = []
+                elif depth == 0 and cls is _MappingStartEvent:
+                    root_span = [ev.start_mark.index, 0, ev.start_mark.column, ev.flow_style]
                 stack.append((cur, key))
                 cur = {} if cls is _MappingStartEvent else []
                 key = _NO_KEY
@@ -411,12 +560,15 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
                     open_span = None
                 elif depth == 1 and cls is _SequenceEndEvent:
                     seq_spans = None
+                elif depth == 0 and cls is _MappingEndEvent:
+                    root_span[1] = ev.end_mark.index
                 count += 1
             elif cls is _DocumentEndEvent:
-                if result is None:
-                    raise Fallback()
                 docs.append(result)
-                result = None
+                spans.append((tuple(root_span) if root_span else None,
+                              {k: [tuple(s) if s else None for s in v] for k, v in seqs.items()}))
+                result = root_span = None
+                seqs = {}
                 continue
             elif cls is _StreamEndEvent:
                 break
@@ -442,18 +594,13 @@ def load_with_spans(text: str, limits: Limits = DEFAULT_LIMITS):
                 key = _NO_KEY
     except yaml.YAMLError:
         raise Fallback() from None
-    return docs, {k: [tuple(s) if s else None for s in v] for k, v in spans.items()}
+    return docs, spans
 
 
 _ScalarEvent, _AliasEvent = yaml.ScalarEvent, yaml.AliasEvent
 _MappingStartEvent, _MappingEndEvent = yaml.MappingStartEvent, yaml.MappingEndEvent
 _SequenceStartEvent, _SequenceEndEvent = yaml.SequenceStartEvent, yaml.SequenceEndEvent
 _DocumentEndEvent, _StreamEndEvent = yaml.DocumentEndEvent, yaml.StreamEndEvent
-
-
-def _typed(tag: str, value: str):
-    """A plain scalar's value once its implicit tag is known."""
-    return _scalar_value(yaml.ScalarNode(tag, value))
 
 
 # --------------------------------------------------------------------------
@@ -488,7 +635,8 @@ def _plain_ok(s: str) -> bool:
         return False
     if _PLAIN_BAD.search(s) or _AMBIGUOUS.match(s):
         return False
-    return True
+    # what kustomize reads as a number (`1_0`, `+_1`, `0_x1F`: go-yaml drops every `_`)
+    return s[0] not in _NUMBER_START or plain_scalar(s) is s
 
 
 
@@ -515,6 +663,8 @@ def quote(s: str) -> str:
 def _scalar(v) -> str:
     if isinstance(v, str):
         return quote(v)
+    if v.__class__ is DistinctKey:
+        return _scalar(v.value)
     if v is True:
         return "true"
     if v is False:

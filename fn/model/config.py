@@ -12,7 +12,7 @@ import re
 
 from .. import lazy
 from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join,
-                     json_schema_document)
+                     json_schema_document, yaml_text)
 
 API_VERSION = "fn.kure.dev/v1alpha1"
 API_GROUP = API_VERSION.split("/")[0]
@@ -212,7 +212,12 @@ def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
         errors.append(Problem(join(path, "kind"), f"{m['kind']!r} is not a kind; write a "
                                                   "Kubernetes kind such as ConfigMap"))
     meta = m.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta.get("name"):
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if isinstance(name, (bool, int, float)):
+        errors.append(Problem(join(path, "metadata.name"), "metadata.name must be a string, got "
+                              f"{yaml_text(name)}; quote it: \"{yaml_text(name)}\""))
+        return
+    if not isinstance(name, str) or not name:
         errors.append(Problem(join(path, "metadata.name"), "metadata.name is required: every "
                                                            "inline manifest needs a name"))
         return

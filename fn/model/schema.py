@@ -64,6 +64,8 @@ def _type_name(v: object) -> str:
         return "a list"
     if isinstance(v, dict):
         return "a mapping"
+    if type(v).__name__ == "DistinctKey":  # a key YAML tells from an equal one ({1: a, true: b})
+        return _type_name(v.value)
     return type(v).__name__
 
 
@@ -101,11 +103,12 @@ class Str(Type):
             got = _type_name(value)
             if self.enum:
                 errors.append(Problem(path, f"expected one of {', '.join(self.enum)}, got {got}"))
-            elif isinstance(value, (bool, int, float)) and self._valid(_yaml_text(value)):
-                how = "quote it as you meant it, e.g." if isinstance(value, float) else "quote it:"
-                errors.append(Problem(path, f"expected a string, got {got}; {how} \"{_yaml_text(value)}\""))
+            elif isinstance(value, (bool, int, float)) and self._valid(yaml_text(value)):
+                how = ("quote it as you meant it, e.g." if isinstance(value, float)
+                       and not hasattr(value, "written") else "quote it:")
+                errors.append(Problem(path, f"expected a string, got {got}; {how} \"{yaml_text(value)}\""))
             else:
-                shown = f" {_yaml_text(value)}" if isinstance(value, (bool, int, float)) else ""
+                shown = f" {yaml_text(value)}" if isinstance(value, (bool, int, float)) else ""
                 errors.append(Problem(path, f"expected a string, got {got}{shown}"
                                             + (f": {self.hint}" if self.hint else "")))
             return value
@@ -148,12 +151,14 @@ class Str(Type):
         return self._schema(s)
 
 
-def _yaml_text(v) -> str:
+def yaml_text(v) -> str:
+    """A scalar as the user wrote it: the reader keeps the text of a number
+    spelt otherwise than Python prints it (`0755`, `1.10`, `1e3`)."""
     if v is True:
         return "true"
     if v is False:
         return "false"
-    return str(v)
+    return getattr(v, "written", None) or str(v)
 
 
 _YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
@@ -245,7 +250,7 @@ class StrMap(Type):
             if self.key is not None:
                 self.key.validate(k, p, errors)
             if not isinstance(v, str):
-                tip = f"; quote it: \"{_yaml_text(v)}\"" if isinstance(v, (bool, int, float)) else ""
+                tip = f"; quote it: \"{yaml_text(v)}\"" if isinstance(v, (bool, int, float)) else ""
                 errors.append(Problem(p, f"values must be strings, got {_type_name(v)}{tip}"))
         return value
 
