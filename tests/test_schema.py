@@ -19,6 +19,7 @@ from jsonschema import validators
 
 from fn.krm import yamlio
 from fn.model import config as cfg
+from fn.model.profiles import Layer, resolve
 from fn import ConfigError
 from fn import load_cluster as build
 from helpers import BIN, REPO, example_dirs
@@ -47,16 +48,49 @@ def corpus(name: str) -> list:
     return [pytest.param(doc, id=comment) for comment, doc in zip(comments, docs)]
 
 
-def examples() -> list:
-    """Every Cluster config of every example (the fleet holds several)."""
+def example_documents() -> list:
+    """Every kure-fn document of every example, as written: Clusters (the
+    fleet holds several, with profiles) and Profiles."""
     out = []
     for pkg in example_dirs():
         for f in sorted(pkg.rglob("*.yaml")):
             for node in yamlio.compose_all(f.read_text()):
                 doc = yamlio.to_python(node)
-                if isinstance(doc, dict) and doc.get("kind") == "Cluster":
-                    out.append(pytest.param(doc, id=f"{pkg.name}/{f.relative_to(pkg)}"))
+                if isinstance(doc, dict) and doc.get("kind") in ("Cluster", "Profile"):
+                    out.append((f"{pkg.name}/{f.relative_to(pkg)}", doc))
     return out
+
+
+def examples() -> list:
+    """Every Cluster config of every example, merged with its profiles: what
+    the model validates."""
+    docs = example_documents()
+    layers = {d["metadata"]["name"]: Layer(d["metadata"]["name"], d, name)
+              for name, d in docs if d["kind"] == "Profile"}
+    out = []
+    for name, doc in docs:
+        if doc["kind"] == "Cluster":
+            merged = resolve(Layer(doc["metadata"]["name"], doc, name, "Cluster"), layers)
+            assert not merged.problems, merged.problems
+            out.append(pytest.param(merged.doc, id=name))
+    return out
+
+
+@pytest.mark.parametrize("doc", [pytest.param(d, id=n) for n, d in example_documents()])
+def test_every_document_as_written_passes_the_schema(doc):
+    """Profiles and clusters with profiles hold parts of a config: the schema
+    checks their fields, but requires only names (editors see them too)."""
+    assert schema_accepts(doc), [e.message for e in VALIDATOR.iter_errors(doc)]
+
+
+def test_a_profile_with_a_typo_fails_the_schema():
+    doc = {"apiVersion": "fn.kure.dev/v1alpha1", "kind": "Profile", "metadata": {"name": "p"},
+           "spec": {"nodes": [{"name": "a", "bundles": [{"name": "b", "intervall": "5m"}]}]}}
+    assert not schema_accepts(doc)
+    doc["spec"]["nodes"][0]["bundles"][0] = {"name": "b", "interval": "5m"}
+    assert schema_accepts(doc)
+    del doc["spec"]["nodes"][0]["name"]  # a named entry keeps its name: the merge key
+    assert not schema_accepts(doc)
 
 
 def model_accepts(doc) -> bool:

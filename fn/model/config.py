@@ -461,10 +461,41 @@ def is_cluster_config(obj) -> bool:
         and obj.get("kind") == KIND
 
 
+PROFILE_KIND = "Profile"
+PROFILE = Obj("Profile", {
+    "apiVersion": Field(Str(enum=(API_VERSION,)), required=True),
+    "kind": Field(Str(enum=(PROFILE_KIND,)), required=True),
+    "metadata": Field(METADATA, required=True),
+    "spec": SPEC,
+}, "a profile: Cluster spec fields (but bootstrap.sync) shared by the Clusters that list it "
+   "in spec.profiles")
+
+
 def json_schema() -> dict:
+    """One schema for every kure-fn document: a Profile, a Cluster with
+    profiles (a part of its config: nothing required but names) and a Cluster
+    written out in full."""
+    def partial(root: Obj) -> tuple[dict, dict]:
+        doc = json_schema_document(root, partial=True)
+        defs = doc.pop("definitions", {})
+        doc["required"] = ["apiVersion", "kind", "metadata"]
+        return doc, defs
+    cluster = json_schema_document(CLUSTER)
+    defs = cluster.pop("definitions", {})
+    profile, profile_defs = partial(PROFILE)
+    with_profiles, partial_defs = partial(CLUSTER)
     return {"$schema": "http://json-schema.org/draft-07/schema#",
             "$id": "https://kure.dev/schemas/fn.kure.dev/v1alpha1/cluster.json",
-            **json_schema_document(CLUSTER)}
+            "title": "kure-fn config",
+            "description": "a fn.kure.dev/v1alpha1 Cluster or Profile",
+            "if": {"required": ["kind"], "properties": {"kind": {"const": PROFILE_KIND}}},
+            "then": {"$ref": "#/definitions/Profile"},
+            "else": {"if": {"required": ["spec"],
+                            "properties": {"spec": {"required": ["profiles"]}}},
+                     "then": {"$ref": "#/definitions/PartialCluster"},
+                     "else": {"$ref": "#/definitions/Cluster"}},
+            "definitions": {**defs, **profile_defs, **partial_defs, "Cluster": cluster,
+                            "PartialCluster": with_profiles, "Profile": profile}}
 
 
 def schema_text() -> str:

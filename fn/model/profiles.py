@@ -20,9 +20,9 @@ of the value that caused it, in the profile or in the cluster.
 from __future__ import annotations
 
 from ..records import dataclass, field
+from .config import PROFILE_KIND
 from .schema import Problem, join
 
-PROFILE_KIND = "Profile"
 NAMED_LISTS = frozenset({"sources", "nodes", "children", "bundles", "applications"})
 REMOVABLE = frozenset({"bundles", "applications"})  # entries that take `enabled`
 _ORIGIN = "\0origin"  # key of a provenance node's own origin (never a config key)

@@ -316,19 +316,26 @@ class Field:
 
 class SchemaContext:
     """One JSON Schema export: the objects being built (a recursive one met
-    again becomes a `$ref`) and the definitions of the recursive ones."""
+    again becomes a `$ref`) and the definitions of the recursive ones.
 
-    def __init__(self) -> None:
+    `partial`: the schema of a part of a config that is merged with others
+    (a Profile, a Cluster with profiles): nothing is required but the `name`
+    of named entries, and "exactly one of" becomes "at most one of";
+    definitions are named `Partial<title>`."""
+
+    def __init__(self, partial: bool = False) -> None:
         self.building: set = set()
         self.recursive: dict = {}  # title -> schema (None while it is being built)
+        self.partial = partial
+        self.prefix = "Partial" if partial else ""
 
     def definitions(self) -> dict:
         return {k: v for k, v in self.recursive.items() if v is not None}
 
 
-def json_schema_document(root: Type) -> dict:
+def json_schema_document(root: Type, partial: bool = False) -> dict:
     """`root`'s JSON Schema, with the definitions of the recursive types it meets."""
-    ctx = SchemaContext()
+    ctx = SchemaContext(partial)
     s = root.json_schema(ctx)
     defs = ctx.definitions()
     return {**s, "definitions": defs} if defs else s
@@ -456,17 +463,17 @@ class Obj(Type):
         return self.record._of(out)
 
     def json_schema(self, ctx):
-        ref = {"$ref": f"#/definitions/{self.title}"}
+        ref = {"$ref": f"#/definitions/{ctx.prefix}{self.title}"}
         if self in ctx.building:  # a recursive type: refer to its definition
-            ctx.recursive[self.title] = None
+            ctx.recursive[ctx.prefix + self.title] = None
             return ref
         ctx.building.add(self)
         try:
             s = self._object_schema(ctx)
         finally:
             ctx.building.discard(self)
-        if self.title in ctx.recursive:
-            ctx.recursive[self.title] = s
+        if ctx.prefix + self.title in ctx.recursive:
+            ctx.recursive[ctx.prefix + self.title] = s
             return ref
         return s
 
@@ -480,13 +487,13 @@ class Obj(Type):
                 props[k] = _nullable(props[k])
         s: dict = {"type": "object", "title": self.title, "properties": props,
                    "additionalProperties": False}
-        req = [k for k, f in self.fields.items() if f.required]
+        req = [k for k, f in self.fields.items() if f.required and (k == "name" or not ctx.partial)]
         if req:
             s["required"] = req
         all_of = []
-        for group in self.exactly_one:
+        for group in () if ctx.partial else self.exactly_one:
             all_of.append({"oneOf": [_set(k) for k in group]})
-        for group in self.at_most_one:
+        for group in self.at_most_one + (self.exactly_one if ctx.partial else ()):
             all_of.append({"not": {"anyOf": [_set(a, b) for i, a in enumerate(group)
                                              for b in group[i + 1:]]}})
         if all_of:
