@@ -31,7 +31,8 @@ Nothing here runs, and no schema is read, until `validate` is first called.
 
 from __future__ import annotations
 
-from ..model.schema import _close_matches, _type_name, _yaml_text, join
+from ..model.schema import _close_matches, _type_name, join
+from ..model.schema import yaml_text as _yaml_text
 from . import cel
 
 _INDEX: dict = {}
