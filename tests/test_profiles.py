@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fn.model.profiles import Layer, resolve
-from helpers import REPO, example_dirs, package_items, resource_list, run, run_doc
+from helpers import REPO, dump, example_dirs, package_items, resource_list, run, run_doc
 from test_properties import SETTINGS, clusters
 from test_properties import resource_list as cluster_list
 
@@ -141,7 +141,7 @@ def test_any_split_into_profile_and_cluster_renders_the_same_tree(data):
     assert rc == 0, whole
     doc = yaml.safe_load(cluster_list(cluster, selected))
     doc["items"].append(profile)
-    rc, parts = run(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    rc, parts = run(dump(doc, sort_keys=False, allow_unicode=True))
     assert rc == 0, parts
     assert generated_text(parts) == generated_text(whole)
 
@@ -180,7 +180,7 @@ def test_an_unused_profile_is_a_warning():
                                        "metadata": {"name": "c"}, "spec": {}}, []))
     doc["items"].append({"apiVersion": API, "kind": "Profile", "metadata": {
         "name": "spare", "annotations": {"config.kubernetes.io/path": "spare.yaml"}}, "spec": {}})
-    rc, out = run_doc(yaml.safe_dump(doc, sort_keys=False))
+    rc, out = run_doc(dump(doc, sort_keys=False))
     assert rc == 0
     [w] = [r for r in out["results"] if r["severity"] == "warning"]
     assert "Profile 'spare' is used by no Cluster" in w["message"]
