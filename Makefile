@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXAMPLE ?= examples/platform
 
-.PHONY: demo test bench lock flux-schemas clean
+.PHONY: demo test test-fast bench lock flux-schemas clean
 
 # The tests run against the exact versions of constraints.txt (make lock refreshes it).
 $(BIN)/kure-fn: pyproject.toml constraints.txt
@@ -21,6 +21,10 @@ demo: $(BIN)/kure-fn
 ## test: install and run the whole test suite
 test: $(BIN)/kure-fn
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-fast: the in-process tiers only (no kpt/kustomize/podman, no property tests): about a minute
+test-fast: $(BIN)/kure-fn
+	$(BIN)/python -m pytest -m "not e2e and not container and not slow" $(PYTEST_ARGS)
 
 ## bench: run the benchmark (see bench/README.md); BENCH_ARGS=--quick for a short run
 bench: $(BIN)/kure-fn

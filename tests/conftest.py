@@ -56,6 +56,3 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"kure-fn image: {size}base {f['base']:.1f} s, "
                                     f"build {f['build']:.1f} s")
 
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes more than a few seconds (deselect with -m 'not slow')")

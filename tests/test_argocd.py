@@ -426,6 +426,7 @@ def simulate(doc: dict, tmp_path, repo_url: str, cluster_name: str):
     return sync
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("variant", ["explicit", "recursive", "kind-name"])
 def test_argo_simulation_reaches_every_object_once(variant, tmp_path):
     def mutate(c):
@@ -443,6 +444,7 @@ def test_argo_simulation_reaches_every_object_once(variant, tmp_path):
     assert sync.synced[0] == "prod"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("pkg", example_dirs("argocd"), ids=lambda p: p.name)
 def test_argo_simulation_of_the_examples(pkg, tmp_path):
     items = package_items(pkg)
@@ -456,6 +458,7 @@ def test_argo_simulation_of_the_examples(pkg, tmp_path):
         assert build(tmp_path / path) is not None
 
 
+@pytest.mark.e2e
 def test_argo_simulation_with_selected_resources(tmp_path):
     c = config(lambda c: bundles(c, "crds")["applications"].append(
         {"name": "picked", "resources": {"selector": {"names": ["keep"]}}}))

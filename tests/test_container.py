@@ -17,6 +17,8 @@ from routes import (EXTRA_RESOURCES, annotations, applied, by_path, cluster_conf
                     copy_package, files_under, kpt, kubectl_kustomize, kustomization,
                     parse_stream, reference, top_dirs)
 
+pytestmark = pytest.mark.container
+
 PKGS = single_cluster_examples()
 IDS = [p.name for p in PKGS]
 # what kpt passes (krm-protocol.md §8.5), plus a read-only root with no tmpfs at all

@@ -46,6 +46,7 @@ def test_feeding_the_output_back_changes_nothing(name):
     assert second == first
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(set(PACKAGES) - {"fidelity"}))
 def test_kpt_render_twice_changes_nothing(name, tmp_path):
     """(the fidelity package has its own kpt tests in test_fidelity.py)"""

@@ -1,11 +1,14 @@
 """The Dockerfile is hadolint-clean and keeps the properties kpt and kustomize
 rely on (container.md §6-7); test_container.py checks the built image."""
 
+import pytest
 import re
 import subprocess
 
 from helpers import REPO
 from linters import pypi_tool
+
+pytestmark = pytest.mark.e2e
 
 DOCKERFILE = REPO / "Dockerfile"
 

@@ -43,6 +43,8 @@ import yaml
 
 from helpers import BIN, EXAMPLES, REPO
 
+pytestmark = pytest.mark.e2e
+
 DOCS = ("README.md", "docs/running.md")
 MARKER = re.compile(r"^<!-- doc-test: ([a-z-]+) -->\n```(sh|yaml)\n(.*?)^```", re.M | re.S)
 FENCE = re.compile(r"^```sh\n", re.M)

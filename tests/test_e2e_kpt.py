@@ -9,6 +9,8 @@ import yaml
 import kpt
 from helpers import EXAMPLES, GOLDEN, example_dirs, generated, item_path, need
 
+pytestmark = pytest.mark.e2e
+
 
 def written_tree(repo: Path) -> dict[str, str]:
     return {p.relative_to(repo).as_posix(): p.read_text()

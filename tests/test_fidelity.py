@@ -20,6 +20,8 @@ import yaml
 
 from helpers import BIN, REPO, need
 
+pytestmark = pytest.mark.e2e
+
 PKG = REPO / "tests" / "fidelity" / "pkg"
 KPT_REWRITES = {"kpt-normalises.yaml", "crlf.yaml"}
 # web.yaml's Deployment is placed by a `resources` selector: it moves, unchanged

@@ -69,6 +69,7 @@ def _kubectl():
     need("kubectl")
 
 
+@pytest.mark.e2e
 def test_a_sound_tree_passes_and_external_bundles_are_skipped(tmp_path):
     sim = fluxsim.check(write(tmp_path, sound_tree()), "clusters/c")
     assert sim.followed == ["Kustomization.kustomize.toolkit.fluxcd.io flux-system/app"]
@@ -76,6 +77,7 @@ def test_a_sound_tree_passes_and_external_bundles_are_skipped(tmp_path):
     assert ("", "ConfigMap", "default", "settings") in sim.applied
 
 
+@pytest.mark.e2e
 def test_an_object_applied_twice_is_reported(tmp_path):
     files = sound_tree()
     files["clusters/c/kustomization.yaml"] = kustomization("flux-system", "apps/app/cm.yaml")
@@ -83,6 +85,7 @@ def test_an_object_applied_twice_is_reported(tmp_path):
     assert any("ConfigMap default/settings is applied 2 times" in p for p in sim.problems), sim.problems
 
 
+@pytest.mark.e2e
 def test_a_generated_object_nobody_applies_is_reported(tmp_path):
     files = sound_tree()
     files["clusters/c/apps/app/orphan.yaml"] = CM.format(name="orphan")
@@ -91,6 +94,7 @@ def test_a_generated_object_nobody_applies_is_reported(tmp_path):
                             "applied by no Kustomization"]
 
 
+@pytest.mark.e2e
 def test_a_directory_without_kustomization_yaml_is_reported(tmp_path):
     files = sound_tree()
     del files["clusters/c/apps/app/kustomization.yaml"]
@@ -98,6 +102,7 @@ def test_a_directory_without_kustomization_yaml_is_reported(tmp_path):
     assert any("clusters/c/apps/app/ has no kustomization.yaml" in p for p in sim.problems)
 
 
+@pytest.mark.e2e
 def test_a_wrong_spec_path_is_reported(tmp_path):
     files = sound_tree()
     files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
@@ -106,6 +111,7 @@ def test_a_wrong_spec_path_is_reported(tmp_path):
     assert any("path 'apps/app' does not exist" in p for p in sim.problems), sim.problems
 
 
+@pytest.mark.e2e
 def test_dangling_references_are_reported(tmp_path):
     files = sound_tree()
     files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
@@ -123,6 +129,7 @@ def test_dangling_references_are_reported(tmp_path):
         "by bootstrap"]
 
 
+@pytest.mark.e2e
 def test_a_failing_kustomize_build_is_reported(tmp_path):
     files = sound_tree()
     files["clusters/c/apps/app/kustomization.yaml"] = kustomization("cm.yaml", "gone.yaml")
@@ -130,6 +137,7 @@ def test_a_failing_kustomize_build_is_reported(tmp_path):
     assert any("kubectl kustomize clusters/c/apps/app failed" in p for p in sim.problems)
 
 
+@pytest.mark.e2e
 def test_flux_instance_sync_creates_the_tree_source(tmp_path):
     files = sound_tree()
     files["clusters/c/flux-system/kustomization.yaml"] = kustomization(
@@ -149,6 +157,7 @@ spec:
     assert sim.followed
 
 
+@pytest.mark.e2e
 def test_target_namespace_moves_objects_before_references_resolve(tmp_path):
     files = sound_tree()
     files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
@@ -158,6 +167,7 @@ def test_target_namespace_moves_objects_before_references_resolve(tmp_path):
     assert ("", "ConfigMap", "team", "settings") in sim.applied
 
 
+@pytest.mark.e2e
 def test_target_namespace_moves_only_namespaced_objects(tmp_path):
     """Scope by API group and kind; a CustomResourceDefinition in the tree
     decides for its kind."""

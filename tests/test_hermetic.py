@@ -231,6 +231,7 @@ def test_runs_as_nobody_offline_on_a_read_only_root(name):
     assert proc.stdout == ordinary.stdout
 
 
+@pytest.mark.container
 @pytest.mark.parametrize("name", ["hostile", "alias-bomb"])
 def test_the_image_handles_hostile_input_locked_down(image, name):
     """The real image (conftest `image`) as kpt runs it, plus a read-only root:

@@ -85,6 +85,7 @@ def test_an_anchor_in_two_files_and_in_the_config_kpt_sends_twice():
     assert web.data["data"]["copy"] == {"app": "web"}
 
 
+@pytest.mark.e2e
 def test_kpt_renders_a_package_whose_files_share_an_anchor_name(tmp_path):
     need("kpt")
     repo = make_repo(EXAMPLES / "minimal", tmp_path)
@@ -241,6 +242,7 @@ def _same(ours, theirs) -> bool:
     return type(ours) is type(theirs) and ours == theirs
 
 
+@pytest.mark.e2e
 def test_kustomize_reads_every_scalar_as_kure_fn_does(tmp_path):
     """The reader and the emitter against the real `kubectl kustomize`: each
     scalar as the user wrote it, and as kure-fn writes what it read, builds
@@ -257,6 +259,7 @@ def test_kustomize_reads_every_scalar_as_kure_fn_does(tmp_path):
         assert _same(ours[key], built["ours"][key]), (text, ours[key], built["ours"][key])
 
 
+@pytest.mark.e2e
 def test_kustomize_turns_a_date_into_a_timestamp_kure_fn_keeps_the_text(tmp_path):
     """The one documented difference (docs/guarantees.md)."""
     out = _kustomize(tmp_path, "apiVersion: example.com/v1\nkind: Values\nmetadata:\n  name: d\n"
@@ -265,6 +268,7 @@ def test_kustomize_turns_a_date_into_a_timestamp_kure_fn_keeps_the_text(tmp_path
     assert yamlio.load("date: 2024-01-01\n")["date"] == "2024-01-01"
 
 
+@pytest.mark.e2e
 def test_numbers_of_an_inline_manifest_reach_flux_as_the_user_wrote_them(tmp_path):
     """An inline manifest through kure-fn, then kustomize (what Flux applies),
     is the manifest through kustomize alone."""

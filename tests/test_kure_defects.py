@@ -32,6 +32,7 @@ def _simulate(doc, tmp_path, cluster_dir):
 
 # 1. spec.path was the bundle ancestry, not the directory written ---------------------
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("placement", PLACEMENTS)
 @pytest.mark.parametrize("root", ROOTS)
 def test_1_spec_path_is_the_directory_written(tmp_path, placement, root):
@@ -124,6 +125,7 @@ def test_4_every_directory_nests_under_the_cluster_directory(placement, root):
 
 # 5. integrated: the parent listed a CR file the child never had -----------------------
 
+@pytest.mark.e2e
 def test_5_integrated_lists_resolve_and_name_the_right_bundle(tmp_path):
     doc = run(cluster(**{"flux.placement": "integrated"}))
     by_path = {item_path(o): o for o in objects(doc)}

@@ -106,6 +106,7 @@ def test_gotk_lists_the_components_file_when_it_is_in_the_input():
     assert messages(doc, "warning"), "the selector found nothing else: a warning"
 
 
+@pytest.mark.e2e
 def test_gotk_components_are_applied_once_through_kpt(tmp_path):
     need("kpt")
     need("kubectl")
@@ -149,6 +150,7 @@ def _tree(repo, directory):
             for p in sorted((repo / directory).rglob("*")) if p.is_file()}
 
 
+@pytest.mark.e2e
 def test_fleet_renders_every_cluster_in_one_run(tmp_path):
     repo = _fleet_repo(tmp_path)
     kptrepo.eval_exec(repo)
@@ -162,6 +164,7 @@ def test_fleet_renders_every_cluster_in_one_run(tmp_path):
     assert kptrepo.status(repo) == ""
 
 
+@pytest.mark.e2e
 def test_fleet_prunes_each_cluster_on_its_own(tmp_path):
     repo = _fleet_repo(tmp_path)
     kptrepo.eval_exec(repo)
@@ -181,6 +184,7 @@ def test_fleet_prunes_each_cluster_on_its_own(tmp_path):
     fluxsim.check(repo, "clusters/staging")
 
 
+@pytest.mark.e2e
 def test_a_cluster_whose_config_left_the_run_is_left_alone(tmp_path):
     repo = _fleet_repo(tmp_path)
     kptrepo.eval_exec(repo)
@@ -343,6 +347,7 @@ HAND = {
 }
 
 
+@pytest.mark.e2e
 def test_hand_written_files_in_the_tree_survive_every_run(tmp_path):
     need("kpt")
     need("kubectl")
@@ -406,6 +411,7 @@ def _render_dir(configs, out):
     return proc
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("pkg", example_dirs("flux"), ids=lambda p: p.name)
 def test_render_directory_is_sound_under_flux(tmp_path, pkg):
     need("kubectl")
@@ -417,6 +423,7 @@ def test_render_directory_is_sound_under_flux(tmp_path, pkg):
         assert fluxsim.check(tmp_path, directory, cluster=name).followed
 
 
+@pytest.mark.e2e
 def test_render_directory_lists_an_existing_gotk_components_file(tmp_path):
     need("kubectl")
     components = tmp_path / "clusters/staging/flux-system/gotk-components.yaml"
@@ -488,6 +495,7 @@ CHOICES = list(itertools.product(("separate", "integrated"), ("explicit", "recur
                                  ("namespaced", "kind-name"), ("clusters", ".")))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("shape", EDGE_SHAPES, ids=str)
 def test_edge_shapes_are_sound_under_flux(tmp_path, shape):
     """Each odd shape under a different combination of choices (the full

@@ -18,6 +18,8 @@ import fluxsim
 import kptrepo
 from helpers import EXAMPLES, example_dirs, need
 
+pytestmark = pytest.mark.e2e
+
 PLACEMENTS = ("separate", "integrated")
 MODES = ("explicit", "recursive")
 NAMINGS = ("namespaced", "kind-name")

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from fn.krm import yamlio
 from helpers import REPO
 
+pytestmark = pytest.mark.slow
+
 MEMORY_CAP = 1 << 30  # bytes of address space for the function's process
 HANG_GUARD = 60  # seconds
 

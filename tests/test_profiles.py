@@ -9,6 +9,7 @@ field error inside a profile) are in tests/badinput/profile-*.yaml.
 
 from __future__ import annotations
 
+import pytest
 import copy
 import subprocess
 
@@ -131,6 +132,7 @@ def test_a_later_profile_wins_and_profiles_of_profiles_come_first():
     assert merged.used == {"a", "b", "c"}
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=st.data())
 def test_any_split_into_profile_and_cluster_renders_the_same_tree(data):
@@ -213,6 +215,7 @@ def test_directory_mode_reads_profiles_from_the_given_files(tmp_path):
     assert f"{bad}: spec.nodes[0].bundles[0].applications[0].helm.versoin" in proc.stderr
 
 
+@pytest.mark.e2e
 def test_kustomize_transformer_reads_profiles_from_its_input(tmp_path):
     """kubectl kustomize, legacy exec plugin as a transformer: the Profile is
     a (local-config) resource of the kustomization; the build applies what

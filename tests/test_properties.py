@@ -32,6 +32,8 @@ from hypothesis import strategies as st
 from fn.kinds import is_namespaced
 from helpers import VALIDATOR, SHARED, dump, run
 
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("KURE_FN_HYPOTHESIS_EXAMPLES", "300"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

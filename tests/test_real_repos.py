@@ -15,6 +15,8 @@ import realrepo
 from helpers import need
 from realrepo import HELM_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, show
 
+pytestmark = pytest.mark.e2e
+
 REAL = Path(__file__).resolve().parent / "fixtures" / "real"
 EXAMPLE = "fluxcd-flux2-kustomize-helm-example"
 HOMEOPS = "bjw-s-labs-home-ops"

@@ -15,6 +15,8 @@ from routes import (DIRECTORY_MODE_EXTRAS, EXTRA_RESOURCES, applied, by_path, cl
                     copy_package, exec_env, files_under, identity, install_plugin, kpt,
                     kubectl_kustomize, kustomization, parse_stream, reference, top_dirs)
 
+pytestmark = pytest.mark.e2e
+
 EXAMPLES = single_cluster_examples()
 ids = [p.name for p in EXAMPLES]
 
