@@ -95,8 +95,10 @@ def resolve(cluster: Layer, profiles: dict[str, Layer]) -> Merged:
     way) merged in order, then its own spec; problems with their origins."""
     merged = Merged({}, {})
     own = Origin(cluster.file, "spec", _label(cluster))
-    if not isinstance(cluster.doc.get("spec"), (dict, type(None))):
-        # not a mapping: nothing to merge; validation reports it as written
+    spec_in = cluster.doc.get("spec")
+    if not isinstance(spec_in, dict) or ("profiles" not in spec_in and not _says_enabled(spec_in)):
+        # nothing to merge (or not a mapping: validation reports it as written):
+        # the config as given, every value where it stands
         merged.doc = cluster.doc
         merged.provenance = {_ORIGIN: Origin(cluster.file, "", _label(cluster))}
         return merged
@@ -111,6 +113,15 @@ def resolve(cluster: Layer, profiles: dict[str, Layer]) -> Merged:
     merged.provenance["spec"] = spec_prov
     check_removed(merged)
     return merged
+
+
+def _says_enabled(spec: dict) -> bool:
+    """Whether a bundle or application of `spec` has an `enabled` key."""
+    for _, bundle in _walk_bundles(spec, "spec"):
+        if "enabled" in bundle or any(isinstance(a, dict) and "enabled" in a
+                                      for a in bundle.get("applications") or ()):
+            return True
+    return False
 
 
 def _label(layer: Layer) -> str:
