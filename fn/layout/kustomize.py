@@ -118,6 +118,7 @@ def blocking_files(written, is_file, *, directories: bool = True) -> list[tuple[
     `is_file(path)`: a file that kure-fn does not write is at `path`."""
     out: list[tuple[str, str]] = []
     blocking: dict[str, str] = {}  # file -> first written path below it
+    seen: set[str] = set()
     for path in sorted(written):
         directory, name = posixpath.split(path)
         if name == KUSTOMIZATION_FILE:
@@ -127,11 +128,13 @@ def blocking_files(written, is_file, *, directories: bool = True) -> list[tuple[
                     out.append((path, f"{rival} sits where kure-fn writes {path}: kustomize "
                                       "refuses a directory with two kustomization files; delete "
                                       f"or rename {rival}, or change spec.layout.root"))
-        parts = path.split("/") if directories else []
-        for i in range(1, len(parts)):
-            d = "/".join(parts[:i])
-            if is_file(d):
-                blocking.setdefault(d, path)
+        if directories:  # each directory once, from the deepest up to one already seen
+            d = posixpath.dirname(path)
+            while d and d not in seen:
+                seen.add(d)
+                if is_file(d):
+                    blocking[d] = path
+                d = posixpath.dirname(d)
     for file, path in sorted(blocking.items()):
         out.append((path, f"{file} is a file, but kure-fn writes {path} below it as a directory; "
                           "move or delete that file, or change spec.layout.root"))

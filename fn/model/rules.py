@@ -253,19 +253,21 @@ def _path_lengths(cluster: Cluster, problems: list[Problem]) -> None:
                                           "nodes, or use shorter names or a shorter spec.layout.root"))
         return size <= MAX_DIR
 
-    def node(n: Node) -> None:
-        if not fits(plan.node_dir(n), f"{n.path}.name"):
+    def node(n: Node, parent: str) -> None:  # directories built as TreePlan builds them
+        directory = join(parent, n.name)
+        if not fits(directory, f"{n.path}.name"):
             return
         for b in n.bundles:
-            if not b.is_external and fits(plan.bundle_dir(b), f"{b.path}.name"):
+            bundle_dir = join(directory, b.name)
+            if not b.is_external and fits(bundle_dir, f"{b.path}.name"):
                 for app in b.applications:
-                    fits(plan.app_dir(app), f"{app.path}.name")
+                    fits(join(bundle_dir, app.name), f"{app.path}.name")
         for child in n.children:
-            node(child)
+            node(child, directory)
 
     if fits(join(plan.cluster_dir, CONTROL_DIRS[cluster.gitops]), "spec.layout.root"):
         for n in cluster.nodes:
-            node(n)
+            node(n, plan.cluster_dir)
 
 
 # -- the engine's settings ----------------------------------------------------------
