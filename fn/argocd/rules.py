@@ -53,6 +53,11 @@ def validate(cluster: Cluster) -> list[Problem]:
         problems.append(Problem("spec.argocd.repoURL",
                                 "repoURL is required with gitops: argocd: the URL of the repository "
                                 "that holds this tree, e.g. https://github.com/acme/fleet.git"))
+    if cluster.tenants:
+        problems.append(Problem("spec.tenants", "tenants are Flux's multi-tenancy (a ServiceAccount "
+                                                "per tenant namespace that the Flux controllers "
+                                                "impersonate); with gitops: argocd confine teams "
+                                                "with AppProjects instead, or use gitops: flux"))
     for b in cluster.bundles():
         for key, why in ARGOCD_BUNDLE_ERRORS.items():
             if getattr(b.spec, key):

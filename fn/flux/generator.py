@@ -10,11 +10,16 @@ from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
 from .helm import HELM_API, helm_objects
 from .sources import ChartSources, source_object
+from .tenants import generated_tenants
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 
 
 class ResourceGenerator(BundleGenerator):
+    def generate_cluster(self, cluster: Cluster) -> list[Generated]:
+        """The bundles' objects and the tenants' (flux create tenant)."""
+        return super().generate_cluster(cluster) + generated_tenants(cluster)
+
     def generate(self, cluster: Cluster, bundles: list[Bundle]) -> list[Generated]:
         plan = TreePlan.for_cluster(cluster)
         charts = ChartSources(cluster)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..kinds import crd_scopes
 from . import config as cfg
-from .cluster import Application, Bundle, Cluster, ConfigError, Node, Source
+from .cluster import Application, Bundle, Cluster, ConfigError, Node, Source, Tenant
 from .rules import check_cluster
 from .salvage import UNSOUND, Salvage
 from .schema import Problem, Record
@@ -39,6 +39,8 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
         typ, src = next((t, r) for t, r in (("git", s.git), ("oci", s.oci), ("helm", s.helm),
                                             ("bucket", s.bucket)) if r is not None)
         cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]"))
+    for i, t in enumerate(spec.tenants):
+        cluster.tenants.setdefault(t.name, Tenant(t.name, t, f"spec.tenants[{i}]"))
     cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
                      for i, n in enumerate(spec.nodes)]
     cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))
@@ -64,7 +66,7 @@ def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) 
 
 
 def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str) -> Node:
-    node = Node(spec.name, cluster, parent, path, spec.source)
+    node = Node(spec.name, cluster, parent, path, spec.source, spec.tenant)
     for i, b in enumerate(spec.bundles):
         bpath = f"{path}.bundles[{i}]"
         bundle = Bundle(b.name, b, node, bpath)

@@ -41,6 +41,34 @@ class Source:
 
 
 @dataclass(eq=False)
+class Tenant:
+    """A tenant of spec.tenants: its namespaces, the first being where its
+    bundles' Flux objects live, and the ClusterRole bound in each."""
+
+    name: str
+    spec: Record  # Tenant
+    path: str
+
+    @property
+    def namespaces(self) -> list[str]:
+        return list(self.spec.namespaces) or [self.name]
+
+    @property
+    def namespace(self) -> str:
+        """The tenant's Flux namespace: its first namespace."""
+        return self.namespaces[0]
+
+    @property
+    def role(self) -> str:
+        return self.spec.role
+
+    @property
+    def service_account(self) -> str:
+        """The ServiceAccount its reconcilers impersonate: named after the tenant."""
+        return self.name
+
+
+@dataclass(eq=False)
 class Application:
     name: str
     spec: Record  # Application
@@ -114,6 +142,32 @@ class Bundle:
             node = node.parent
         return None
 
+    @property
+    def tenant_name(self) -> str | None:
+        """The bundle's tenant: its own, else the nearest node's."""
+        return self._tenant_setting()[0]
+
+    @property
+    def tenant_path(self) -> str | None:
+        """The config field that gives the bundle its tenant."""
+        return self._tenant_setting()[1]
+
+    def _tenant_setting(self) -> tuple[str | None, str | None]:
+        if self.spec.tenant:
+            return self.spec.tenant, f"{self.path}.tenant"
+        node: Node | None = self.node
+        while node is not None:
+            if node.tenant:
+                return node.tenant, f"{node.path}.tenant"
+            node = node.parent
+        return None, None
+
+    @property
+    def tenant(self) -> "Tenant | None":
+        """The bundle's Tenant (None without one, or when it names none declared)."""
+        name = self.tenant_name
+        return self.cluster.tenants.get(name) if name else None
+
     # -- Kustomization settings: the bundle's value, else spec.flux.defaults ----
     @property
     def interval(self) -> str:
@@ -143,6 +197,7 @@ class Node:
     parent: "Node | None"
     path: str
     source: str | None = None
+    tenant: str | None = None
     bundles: list[Bundle] = field(default_factory=list)
     children: list["Node"] = field(default_factory=list)
 
@@ -174,6 +229,7 @@ class Cluster:
     file: str | None = None
     nodes: list[Node] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
+    tenants: dict[str, Tenant] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     # (API group, kind) -> namespaced, from the input's CustomResourceDefinitions
     # (fn.kinds): the inline manifests' (build), then the shell's other items

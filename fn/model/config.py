@@ -313,6 +313,7 @@ BUNDLE = Obj("Bundle", {
     "components": List(Str(min_len=1), "kustomize components, relative to the bundle directory"),
     "labels": StrMap("labels of the Flux Kustomization"),
     "annotations": StrMap("annotations of the Flux Kustomization"),
+    "tenant": label("a tenant of spec.tenants: the bundle reconciles as that tenant, in its namespace"),
     "source": Str("source of an external bundle (one with path)", min_len=1),
     "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
                 schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
@@ -323,9 +324,22 @@ BUNDLE = Obj("Bundle", {
 NODE = Obj("Node", lambda node: {
     "name": Field(label("one directory level"), required=True),
     "source": Str("default source for external bundles below", min_len=1),
+    "tenant": label("default tenant of the bundles below"),
     "bundles": List(BUNDLE),
     "children": List(node, "child nodes"),
 }, "a node of the tree")
+
+# -- tenants (flux create tenant) --------------------------------------------
+
+TENANT_ROLE_DEFAULT = "admin"
+TENANT = Obj("Tenant", {
+    "name": Field(label("the tenant: its ServiceAccount in each of its namespaces"), required=True),
+    "namespaces": List(NAMESPACE, "the tenant's namespaces (default: [name]); its bundles' Flux "
+                       "objects live in the first", unique=True, min_items=1),
+    "role": Field(subdomain("ClusterRole bound to the tenant in each of its namespaces "
+                            "(cluster-admin is refused)"), default=TENANT_ROLE_DEFAULT),
+}, "a tenant, as `flux create tenant` makes it: per namespace a Namespace, a ServiceAccount and "
+   "a RoleBinding")
 
 # -- the cluster -------------------------------------------------------------
 
@@ -433,6 +447,8 @@ SPEC = Obj("ClusterSpec", {
     "output": Field(Obj("Output", {"emit": Field(Str(enum=("all", "flux", "apps")), default="all")}),
                     default=FILL),
     "sources": List(SOURCE),
+    "tenants": List(TENANT, "tenants: namespaces whose bundles reconcile as the tenant's "
+                    "ServiceAccount (see docs/tenants.md)"),
     "bootstrap": BOOTSTRAP,
     "nodes": List(NODE),
     "profiles": List(label("a Profile's metadata.name"),

@@ -21,7 +21,7 @@ HELM_RELEASE_MAX = 53
 def check_cluster(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_unique_names, _sources, _bundles, _bundle_dependencies, _applications,
-                 _helm_dependencies, _directories, _path_lengths, _engine_settings):
+                 _helm_dependencies, _directories, _path_lengths, _engine_settings, _tenants):
         rule(cluster, problems)
     return problems
 
@@ -287,3 +287,36 @@ def _engine_settings(cluster: Cluster, problems: list[Problem]) -> None:
         problems.append(warning("spec.bootstrap", "bootstrap installs Flux and is ignored with "
                                                    "gitops: argocd; the root Application in the "
                                                    "argocd directory is the Argo CD bootstrap"))
+
+
+# -- tenants -----------------------------------------------------------------------
+
+FORBIDDEN_TENANT_ROLES = ("cluster-admin",)
+
+
+def _tenants(cluster: Cluster, problems: list[Problem]) -> None:
+    """Tenant names unique, each namespace one tenant's, no cluster-admin role,
+    every `tenant:` naming a declared tenant."""
+    tenants = cluster.spec.tenants
+    _duplicates(range(len(tenants)), lambda i: tenants[i].name,
+                lambda i: f"spec.tenants[{i}].name", "tenant name", problems)
+    owner: dict[str, str] = {}
+    for t in cluster.tenants.values():
+        for i, ns in enumerate(t.namespaces):
+            where = f"{t.path}.namespaces[{i}]" if t.spec.namespaces else f"{t.path}.name"
+            if ns in owner and owner[ns] != t.name:
+                problems.append(Problem(where, f"namespace {ns!r} already belongs to tenant "
+                                               f"{owner[ns]!r}; a namespace has one tenant"))
+            owner.setdefault(ns, t.name)
+        if t.role in FORBIDDEN_TENANT_ROLES:
+            problems.append(Problem(f"{t.path}.role",
+                                    f"{t.role!r} would let tenant {t.name!r} act on the whole "
+                                    "cluster, which defeats the tenant; bind a namespaced role "
+                                    "such as admin or edit"))
+    declared = ", ".join(sorted(cluster.tenants)) or "none"
+    for where, name in [(f"{n.path}.tenant", n.tenant) for n in cluster.walk_nodes() if n.tenant] \
+            + [(f"{b.path}.tenant", b.spec.tenant) for b in cluster.bundles() if b.spec.tenant]:
+        if name not in cluster.tenants:
+            problems.append(Problem(where, f"tenant {name!r} is not declared in spec.tenants "
+                                           f"(tenants: {declared}); declare it there or name a "
+                                           "declared tenant"))
