@@ -18,9 +18,9 @@ KUSTOMIZATION_FILE = "kustomization.yaml"
 # a directory with two ("Found multiple kustomization files")
 OTHER_KUSTOMIZATION_FILES = ("kustomization.yml", "Kustomization")
 EMIT_ROLES = {
-    "all": {"kustomization", "source", "chart-source", "bootstrap", "app", "selected"},
-    "flux": {"kustomization", "source", "chart-source", "bootstrap"},
-    "apps": {"app", "selected", "chart-source"},
+    "all": {"kustomization", "source", "chart-source", "bootstrap", "app", "selected", "namespace"},
+    "flux": {"kustomization", "source", "chart-source", "bootstrap", "namespace"},
+    "apps": {"app", "selected", "chart-source", "namespace"},
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -38,9 +38,15 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
     for i, s in enumerate(spec.sources):
         typ, src = next((t, r) for t, r in (("git", s.git), ("oci", s.oci), ("helm", s.helm),
                                             ("bucket", s.bucket)) if r is not None)
-        cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]"))
+        cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]",
+                                                  s.namespace or spec.flux.namespace))
     cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
                      for i, n in enumerate(spec.nodes)]
+    for b in cluster.bundles():
+        cluster.bundle_by_name.setdefault(b.name, b)
+        for a in b.applications:
+            if a.helm is not None:
+                cluster.helm_app_by_name.setdefault(a.name, a)
     cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))
     return cluster
 
@@ -65,15 +71,29 @@ def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) 
 
 def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str) -> Node:
     node = Node(spec.name, cluster, parent, path, spec.source)
+    # fluxNamespace, inherited downward: computed once here, read as attributes
+    node.flux_namespace, node.flux_namespace_path = _flux_ns(
+        spec, path, (parent.flux_namespace, parent.flux_namespace_path) if parent is not None
+        else (cluster.spec.flux.namespace, "spec.flux.namespace"))
     for i, b in enumerate(spec.bundles):
         bpath = f"{path}.bundles[{i}]"
         bundle = Bundle(b.name, b, node, bpath)
-        bundle.applications = [Application(a.name, a, bundle, f"{bpath}.applications[{j}]")
-                               for j, a in enumerate(b.applications)]
+        inherited = bundle.flux_namespace, bundle.flux_namespace_path = _flux_ns(
+            b, bpath, (node.flux_namespace, node.flux_namespace_path))
+        for j, a in enumerate(b.applications):
+            app = Application(a.name, a, bundle, f"{bpath}.applications[{j}]")
+            app.flux_namespace, app.flux_namespace_path = _flux_ns(a, app.path, inherited)
+            bundle.applications.append(app)
         node.bundles.append(bundle)
     node.children = [_node(c, cluster, node, f"{path}.children[{i}]")
                      for i, c in enumerate(spec.children)]
     return node
+
+
+def _flux_ns(spec: Record, path: str, inherited: tuple[str, str]) -> tuple[str, str]:
+    """(fluxNamespace, the field that sets it): the element's own, else `inherited`."""
+    own = spec.fluxNamespace
+    return (own, f"{path}.fluxNamespace") if own else inherited
 
 
 def _inline_manifests(cluster: Cluster):
