@@ -15,7 +15,8 @@ class Generated:
     """A generated object and what it belongs to, so the layout can place it.
 
     role: "kustomization" (owner: the Bundle), "app" (owner: the Application),
-    "source", "bootstrap" or "tenant" (no owner: the cluster's control directory).
+    "source", "chart-source", "namespace", "tenant" or "bootstrap" (no owner:
+    the cluster's control directory).
     """
 
     obj: dict

@@ -10,7 +10,7 @@ from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
 from .helm import HELM_API, helm_objects
 from .sources import ChartSources, source_object
-from .tenants import generated_tenants
+from .tenants import generated_tenants, service_account, tenant_namespaces
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 
@@ -34,14 +34,16 @@ class ResourceGenerator(BundleGenerator):
                              path=f"{cluster.sources[obj['metadata']['name']].path}.name")
                    for obj, for_charts in self.sources(cluster, bundles, charts))
         derived_by = chart_users(apps, charts)
-        out.extend(Generated(obj, "chart-source", None, path=derived_by[obj["metadata"]["name"]])
-                   for obj in charts.objects(apps, cluster.namespace))
+        out.extend(Generated(obj, "chart-source", None,
+                             path=derived_by[(obj["metadata"]["namespace"], obj["metadata"]["name"])])
+                   for obj in charts.objects(apps))
+        out.extend(namespace_objects(cluster, out))
         return out
 
     # -- the Flux Kustomization of a bundle ------------------------------------
     def kustomization(self, bundle: Bundle, plan: TreePlan) -> dict:
         cluster = bundle.cluster
-        ns = cluster.namespace
+        ns = bundle.flux_namespace
         s = bundle.spec
         meta: dict = {"name": bundle.name, "namespace": ns}
         if s.labels:
@@ -50,10 +52,10 @@ class ResourceGenerator(BundleGenerator):
             meta["annotations"] = dict(s.annotations)
         if bundle.is_external:
             src = cluster.sources[bundle.source_name]
-            source_ref = {"kind": src.kind, "name": src.name, "namespace": ns}
+            source_ref = {"kind": src.kind, "name": src.name, "namespace": src.namespace}
             path = repo_path(relative_path(s.path))
         else:
-            source_ref = {**cluster.source_ref.to_data(), "namespace": ns}
+            source_ref = {**cluster.source_ref.to_data(), "namespace": tree_source_namespace(cluster)}
             path = repo_path(plan.bundle_dir(bundle))
         spec: dict = {
             "interval": bundle.interval,
@@ -65,7 +67,7 @@ class ResourceGenerator(BundleGenerator):
             "wait": effective_wait(bundle),
         }
         spec.update(present(force=s.force, suspend=s.suspend, targetNamespace=s.targetNamespace,
-                            serviceAccountName=s.serviceAccountName))
+                            serviceAccountName=s.serviceAccountName or service_account(bundle)))
         if s.decryption is not None:
             spec["decryption"] = s.decryption.to_data()
         if s.components:
@@ -79,7 +81,8 @@ class ResourceGenerator(BundleGenerator):
         if post is not None and (post.substitute or post.substituteFrom):
             spec["postBuild"] = {k: v for k, v in post.to_data().items() if v}
         if bundle.depends_on:
-            spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(bundle.depends_on)]
+            spec["dependsOn"] = [{"name": d, "namespace": bundle_namespace(cluster, d, ns)}
+                                 for d in sorted(bundle.depends_on)]
         return canonical({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
                           "metadata": meta, "spec": spec})
 
@@ -111,22 +114,55 @@ class ResourceGenerator(BundleGenerator):
                 if h is not None and h.source:
                     used[h.source] = True
                 elif h is not None and charts.for_app(app) is not None:
-                    kind, name = charts.for_app(app)
+                    name = charts.for_app(app)[1]
                     if name in cluster.sources:
                         used[name] = True
-        return [(source_object(cluster.sources[n], cluster.namespace, helm_chart=used[n]), used[n])
-                for n in sorted(used)]
+        return [(source_object(cluster.sources[n], cluster.sources[n].namespace,
+                               helm_chart=used[n]), used[n]) for n in sorted(used)]
 
 
-def chart_users(apps: list[Application], charts: ChartSources) -> dict[str, str]:
-    """Chart source name -> the config field of the first application that
-    derives it (its helm.repository)."""
-    users: dict[str, str] = {}
+def chart_users(apps: list[Application], charts: ChartSources) -> dict[tuple[str, str], str]:
+    """(namespace, chart source name) -> the config field of the first
+    application that derives it (its helm.repository)."""
+    users: dict[tuple[str, str], str] = {}
     for app in apps:
         derived = charts.for_app(app)
         if derived is not None:
-            users.setdefault(derived[1], f"{app.path}.helm.repository")
+            users.setdefault((derived[2], derived[1]), f"{app.path}.helm.repository")
     return users
+
+
+# -- namespaces (fluxNamespace) ---------------------------------------------------
+
+def tree_source_namespace(cluster: Cluster) -> str:
+    """Where the source holding the tree lives: a declared source's namespace,
+    else spec.flux.namespace (bootstrap creates it there)."""
+    src = cluster.sources.get(cluster.source_ref.name)
+    return src.namespace if src is not None else cluster.namespace
+
+
+def bundle_namespace(cluster: Cluster, name: str, default: str) -> str:
+    """The namespace of bundle `name`'s Kustomization (`default` for a name
+    outside this config)."""
+    b = cluster.bundle_by_name.get(name)
+    return b.flux_namespace if b is not None else default
+
+
+def namespace_objects(cluster: Cluster, generated: list[Generated]) -> list[Generated]:
+    """A Namespace for every namespace other than spec.flux.namespace that
+    holds a Flux object kure-fn writes (fluxNamespace, a source's namespace).
+    They sit in flux-system/, applied by the bootstrap sync before the
+    Kustomizations and sources in them (Flux applies Namespaces first); a
+    Namespace in a bundle would come too late for the bundle's own
+    Kustomization. A tenant's namespaces come with its RBAC (fn.flux.tenants)."""
+    where = cluster.flux_namespaces()
+    if not where:
+        return []
+    needed = {g.obj["metadata"]["namespace"] for g in generated
+              if g.role != "app" or g.owner.helm is not None}
+    return [Generated({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+                      "namespace", None, path=where[ns])
+            for ns in sorted(needed & set(where) - tenant_namespaces(cluster))]
 
 
 def effective_wait(bundle: Bundle) -> bool:
@@ -142,11 +178,11 @@ def effective_wait(bundle: Bundle) -> bool:
 def health_checks(bundle: Bundle) -> list[dict]:
     """The user's health checks; without wait, also every HelmRelease of the
     bundle, so dependents start only once the releases are Ready."""
-    ns = bundle.cluster.namespace
     checks = [c.to_data() for c in bundle.spec.healthChecks]
     if not effective_wait(bundle):
         have = {(c.kind, c.name, c.namespace) for c in bundle.spec.healthChecks}
         for app in bundle.applications:
+            ns = app.flux_namespace
             if app.helm is not None and ("HelmRelease", app.name, ns) not in have:
                 checks.append({"apiVersion": HELM_API, "kind": "HelmRelease",
                                "name": app.name, "namespace": ns})

@@ -7,6 +7,7 @@ from ..engine import canonical, present
 from ..krm import yamlio
 from ..model.cluster import Application
 from .sources import ChartSources
+from .tenants import service_account
 
 HELM_API = "helm.toolkit.fluxcd.io/v2"
 DEFAULT_INTERVAL = "10m"
@@ -30,7 +31,7 @@ def values_config_map(app: Application) -> dict:
     """`<app>-values` in the Flux namespace, the values as YAML under
     `values.yaml`, labelled so that a change reconciles the release."""
     return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": values_config_map_name(app), "namespace": app.cluster.namespace,
+            "metadata": {"name": values_config_map_name(app), "namespace": app.flux_namespace,
                          "labels": {WATCH_LABEL: "Enabled"}},
             # keys sorted, as AICR writes them: the text must not depend on how an
             # orchestrator re-serialised the config (kustomize's plugin route sorts it)
@@ -40,7 +41,7 @@ def values_config_map(app: Application) -> dict:
 def helm_release(app: Application, charts: ChartSources) -> dict:
     h = app.helm
     cluster = app.cluster
-    ns = cluster.namespace
+    ns = app.flux_namespace
     target = app.install_namespace
     spec: dict = {
         "interval": h.interval or DEFAULT_INTERVAL,
@@ -64,11 +65,13 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
         spec["install"] = install
     if upgrade:
         spec["upgrade"] = upgrade
-    spec.update(present(timeout=h.timeout, serviceAccountName=h.serviceAccountName))
+    spec.update(present(timeout=h.timeout,
+                        serviceAccountName=h.serviceAccountName or service_account(app.bundle)))
     if h.driftDetection:
         spec["driftDetection"] = {"mode": h.driftDetection}
     if h.dependsOn:
-        spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(h.dependsOn)]
+        spec["dependsOn"] = [{"name": d, "namespace": release_namespace(cluster, d, ns)}
+                             for d in sorted(h.dependsOn)]
     values_from = [ref.to_data() for ref in h.valuesFrom]
     if h.valuesConfigMap:  # first, so the user's own entries still override it
         values_from.insert(0, {"kind": "ConfigMap", "name": values_config_map_name(app),
@@ -82,18 +85,25 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
                      keep=frozenset({"values"}))
 
 
+def release_namespace(cluster, name: str, default: str) -> str:
+    """The namespace of helm application `name`'s HelmRelease (`default` for
+    a name outside this config)."""
+    app = cluster.helm_app_by_name.get(name)
+    return app.flux_namespace if app is not None else default
+
+
 def _chart(app: Application, charts: ChartSources) -> dict:
     h = app.helm
     cluster = app.cluster
-    ns = cluster.namespace
     derived = charts.for_app(app)
     if derived is not None:
-        kind, name = derived
+        kind, name, ns = derived
         if kind == "OCIRepository":
             return {"chartRef": {"kind": kind, "name": name, "namespace": ns}}
         return {"chart": {"spec": {"chart": app.chart_name, "version": h.version,
                                    "sourceRef": {"kind": kind, "name": name, "namespace": ns}}}}
     src = cluster.sources[h.source]
+    ns = src.namespace
     if src.type == "oci":
         return {"chartRef": {"kind": "OCIRepository", "name": src.name, "namespace": ns}}
     chart_spec = {"chart": app.chart_name, "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}

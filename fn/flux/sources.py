@@ -146,21 +146,23 @@ def tree_source_names(cluster: Cluster) -> frozenset[str]:
 class ChartSources:
     """Chart sources of a cluster, de-duplicated and named without collisions.
 
-    One HelmRepository per distinct https URL (a trailing '/' does not make
-    a URL distinct), one OCIRepository per distinct (oci URL, version). A
-    declared helm source with the same URL is reused instead of a derived
-    one. Names: `chart_source_names`, with every declared source name and
-    the tree's own source reserved.
+    Per namespace (an application's fluxNamespace): one HelmRepository per
+    distinct https URL (a trailing '/' does not make a URL distinct), one
+    OCIRepository per distinct (oci URL, version). A declared helm source
+    with the same URL in the same namespace is reused instead of a derived
+    one. Names: `chart_source_names` over every namespace at once (so a
+    chart source has one name wherever it lives), with every declared source
+    name and the tree's own source reserved.
     """
 
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
-        self._declared_helm: dict[str, Source] = {}
+        self._declared_helm: dict[tuple[str, str], Source] = {}  # (namespace, url) -> source
         for s in cluster.sources.values():
             if s.type == "helm":
-                self._declared_helm.setdefault(normalise_url(s.spec.url), s)
+                self._declared_helm.setdefault((s.namespace, normalise_url(s.spec.url)), s)
         keys = {key for app in cluster.applications()
-                if (key := self._key(app)) is not None and self._declared(key) is None}
+                if (key := self._key(app)) is not None and self._declared(app, key) is None}
         names = chart_source_names(keys, reserved=tree_source_names(cluster) | set(cluster.sources))
         self.by_key = {k: ChartSource(k[0], k[1], k[2], n) for k, n in names.items()}
 
@@ -174,25 +176,28 @@ class ChartSources:
             return ("OCIRepository", repo, h.version)
         return ("HelmRepository", repo, None)
 
-    def _declared(self, key: ChartKey) -> Source | None:
-        return self._declared_helm.get(key[1]) if key[0] == "HelmRepository" else None
+    def _declared(self, app: Application, key: ChartKey) -> Source | None:
+        if key[0] != "HelmRepository":
+            return None
+        return self._declared_helm.get((app.flux_namespace, key[1]))
 
-    def for_app(self, app: Application) -> tuple[str, str] | None:
-        """(kind, name) of the chart source a repository app uses."""
+    def for_app(self, app: Application) -> tuple[str, str, str] | None:
+        """(kind, name, namespace) of the chart source a repository app uses."""
         key = self._key(app)
         if key is None:
             return None
-        if key in self.by_key:
-            cs = self.by_key[key]
-            return cs.kind, cs.name
-        return "HelmRepository", self._declared(key).name
+        declared = self._declared(app, key)
+        if declared is not None:
+            return "HelmRepository", declared.name, declared.namespace
+        cs = self.by_key[key]
+        return cs.kind, cs.name, app.flux_namespace
 
-    def objects(self, apps, namespace: str) -> list[dict]:
-        """Objects of the derived sources the given apps use, once each, by name."""
+    def objects(self, apps) -> list[dict]:
+        """Objects of the derived sources the given apps use, once each per
+        namespace, by name."""
         used = {}
         for app in apps:
             key = self._key(app)
-            if key in self.by_key:
-                cs = self.by_key[key]
-                used[cs.name] = cs
-        return [used[n].to_object(namespace) for n in sorted(used)]
+            if key is not None and self._declared(app, key) is None:
+                used[(self.by_key[key].name, app.flux_namespace)] = self.by_key[key]
+        return [used[k].to_object(k[1]) for k in sorted(used)]

@@ -13,7 +13,7 @@ Kustomizations and HelmReleases come into being only once its RBAC exists.
 from __future__ import annotations
 
 from ..engine import Generated, canonical
-from ..model.cluster import Cluster, Tenant
+from ..model.cluster import Bundle, Cluster, Tenant
 
 TENANT_LABEL = "toolkit.fluxcd.io/tenant"
 RBAC_API = "rbac.authorization.k8s.io"
@@ -21,6 +21,17 @@ RBAC_API = "rbac.authorization.k8s.io"
 
 def reconciler_user(namespace: str) -> str:
     return f"gotk:{namespace}:reconciler"
+
+
+def service_account(bundle: Bundle) -> str | None:
+    """The ServiceAccount a tenant bundle's Flux objects impersonate (None
+    without a tenant): the Kustomization's and its HelmReleases'."""
+    tenant = bundle.tenant
+    return tenant.service_account if tenant is not None else None
+
+
+def tenant_namespaces(cluster: Cluster) -> set[str]:
+    return {ns for t in cluster.tenants.values() for ns in t.namespaces}
 
 
 def tenant_objects(tenant: Tenant) -> list[dict]:

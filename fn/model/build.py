@@ -38,11 +38,18 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
     for i, s in enumerate(spec.sources):
         typ, src = next((t, r) for t, r in (("git", s.git), ("oci", s.oci), ("helm", s.helm),
                                             ("bucket", s.bucket)) if r is not None)
-        cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]"))
+        cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]",
+                                                  s.namespace or spec.flux.namespace))
     for i, t in enumerate(spec.tenants):
         cluster.tenants.setdefault(t.name, Tenant(t.name, t, f"spec.tenants[{i}]"))
     cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
                      for i, n in enumerate(spec.nodes)]
+    _tenant_sources(cluster, spec)
+    for b in cluster.bundles():
+        cluster.bundle_by_name.setdefault(b.name, b)
+        for a in b.applications:
+            if a.helm is not None:
+                cluster.helm_app_by_name.setdefault(a.name, a)
     cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))
     return cluster
 
@@ -67,15 +74,56 @@ def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) 
 
 def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str) -> Node:
     node = Node(spec.name, cluster, parent, path, spec.source, spec.tenant)
+    # fluxNamespace, inherited downward: computed once here, read as attributes
+    node.flux_namespace, node.flux_namespace_path = _flux_ns(
+        spec, path, cluster, (parent.flux_namespace, parent.flux_namespace_path) if parent is not None
+        else (cluster.spec.flux.namespace, "spec.flux.namespace"))
     for i, b in enumerate(spec.bundles):
         bpath = f"{path}.bundles[{i}]"
         bundle = Bundle(b.name, b, node, bpath)
-        bundle.applications = [Application(a.name, a, bundle, f"{bpath}.applications[{j}]")
-                               for j, a in enumerate(b.applications)]
+        inherited = bundle.flux_namespace, bundle.flux_namespace_path = _flux_ns(
+            b, bpath, cluster, (node.flux_namespace, node.flux_namespace_path))
+        for j, a in enumerate(b.applications):
+            app = Application(a.name, a, bundle, f"{bpath}.applications[{j}]")
+            app.flux_namespace, app.flux_namespace_path = _flux_ns(a, app.path, cluster, inherited)
+            bundle.applications.append(app)
         node.bundles.append(bundle)
     node.children = [_node(c, cluster, node, f"{path}.children[{i}]")
                      for i, c in enumerate(spec.children)]
     return node
+
+
+def _flux_ns(spec: Record, path: str, cluster: Cluster,
+             inherited: tuple[str, str]) -> tuple[str, str]:
+    """(fluxNamespace, the field that sets it): the element's own, else its
+    tenant's first namespace (nodes and bundles), else `inherited`."""
+    own = spec.fluxNamespace
+    if own:
+        return own, f"{path}.fluxNamespace"
+    tenant = cluster.tenants.get(getattr(spec, "tenant", None) or "")
+    return (tenant.namespace, f"{path}.tenant") if tenant is not None else inherited
+
+
+def _tenant_sources(cluster: Cluster, spec: Record) -> None:
+    """A declared source without a namespace that only bundles of tenants use
+    (as their path's source, or a helm.source) lives where those bundles'
+    Flux objects do, when that is one namespace: a tenant's references stay
+    in its namespace."""
+    users: dict[str, set[str | None]] = {}  # source -> namespaces of its users (None: no tenant)
+    for b in cluster.bundles():
+        tenant = b.tenant
+        if b.is_external and b.source_name:
+            users.setdefault(b.source_name, set()).add(b.flux_namespace if tenant else None)
+        elif not b.is_external:
+            users.setdefault(cluster.source_ref.name, set()).add(None)
+        for a in b.applications:
+            if a.helm is not None and a.helm.source:
+                users.setdefault(a.helm.source, set()).add(a.flux_namespace if tenant else None)
+    for s in spec.sources:
+        where = users.get(s.name, set())
+        src = cluster.sources.get(s.name)
+        if not s.namespace and len(where) == 1 and None not in where and src is not None:
+            src.namespace = next(iter(where))
 
 
 def _inline_manifests(cluster: Cluster):

@@ -34,6 +34,7 @@ class Source:
     type: str  # git | oci | helm | bucket
     spec: Record  # the GitSource, OCISource, HelmSource or BucketSource
     path: str
+    namespace: str = ""  # of its Flux object: its own namespace, else spec.flux.namespace
 
     @property
     def kind(self) -> str:
@@ -74,6 +75,10 @@ class Application:
     spec: Record  # Application
     bundle: "Bundle"
     path: str
+    # namespace of its Flux objects (helm: HelmRelease, chart source, values
+    # ConfigMap): its fluxNamespace, else the bundle's; set by build
+    flux_namespace: str = ""
+    flux_namespace_path: str = ""  # the config field that sets it
 
     @property
     def type(self) -> str:
@@ -108,6 +113,11 @@ class Application:
     def cluster(self) -> "Cluster":
         return self.bundle.cluster
 
+    @property
+    def tenant(self) -> "Tenant | None":
+        """Its bundle's tenant."""
+        return self.bundle.tenant
+
 
 @dataclass(eq=False)
 class Bundle:
@@ -116,6 +126,9 @@ class Bundle:
     node: "Node"
     path: str
     applications: list[Application] = field(default_factory=list)
+    # namespace of its Kustomization: its fluxNamespace, else the node's; set by build
+    flux_namespace: str = ""
+    flux_namespace_path: str = ""  # the config field that sets it
 
     @property
     def cluster(self) -> "Cluster":
@@ -200,6 +213,9 @@ class Node:
     tenant: str | None = None
     bundles: list[Bundle] = field(default_factory=list)
     children: list["Node"] = field(default_factory=list)
+    # its fluxNamespace, else the parent's, else spec.flux.namespace; set by build
+    flux_namespace: str = ""
+    flux_namespace_path: str = ""  # the config field that sets it
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -234,6 +250,9 @@ class Cluster:
     # (API group, kind) -> namespaced, from the input's CustomResourceDefinitions
     # (fn.kinds): the inline manifests' (build), then the shell's other items
     crd_scopes: dict = field(default_factory=dict)
+    # name -> the first bundle / helm application of that name (build fills them)
+    bundle_by_name: dict = field(default_factory=dict)
+    helm_app_by_name: dict = field(default_factory=dict)
 
     # -- settings ---------------------------------------------------------
     @property
@@ -307,6 +326,20 @@ class Cluster:
 
     def find_bundle(self, name: str) -> Bundle | None:
         return next((b for b in self.bundles() if b.name == name), None)
+
+    def flux_namespaces(self) -> dict[str, str]:
+        """Every namespace that holds Flux objects of this config other than
+        spec.flux.namespace -> the first config field that puts them there."""
+        out: dict[str, str] = {}
+        for s in self.sources.values():
+            out.setdefault(s.namespace, f"{s.path}.namespace")
+        for b in self.bundles():
+            out.setdefault(b.flux_namespace, b.flux_namespace_path)
+            for a in b.applications:
+                if a.helm is not None:
+                    out.setdefault(a.flux_namespace, a.flux_namespace_path)
+        out.pop(self.namespace, None)
+        return out
 
     def ref(self) -> dict:
         return {"apiVersion": cfg.API_VERSION, "kind": cfg.KIND, "name": self.name}

@@ -150,13 +150,15 @@ BUCKET = Obj("BucketSource", {
 SOURCE = Obj("Source", {
     "name": Field(subdomain("the source's name: the Flux object's name"), required=True),
     "git": GIT, "oci": OCI, "helm": HELM_REPO, "bucket": BUCKET,
+    # fluxNamespace (docs/config.md, Where Flux objects live)
+    "namespace": label("namespace of the source object (default spec.flux.namespace)"),
 }, "a named source", exactly_one=(("git", "oci", "helm", "bucket"),))
 
 # -- applications ------------------------------------------------------------
 
 VALUES_FROM = Obj("ValuesReference", {
     "kind": Field(Str(enum=("ConfigMap", "Secret")), required=True),
-    "name": Field(subdomain("the ConfigMap or Secret (in the Flux namespace)"), required=True),
+    "name": Field(subdomain("the ConfigMap or Secret (in the HelmRelease's namespace)"), required=True),
     "valuesKey": Str("key that holds the values (default values.yaml)", min_len=1),
     "targetPath": Str("where to put the value in the values tree", min_len=1, max_len=250,
                       pattern=r"([a-zA-Z0-9_\-.\\/]|\[[0-9]{1,5}\])+",
@@ -268,6 +270,9 @@ APPLICATION = Obj("Application", {
     "resources": Obj("Resources", {"selector": Field(SELECTOR, required=True)},
                      "objects taken from the input package"),
     "enabled": Bool("false removes this application (defined by a profile) from this cluster"),
+    # fluxNamespace (docs/config.md, Where Flux objects live)
+    "fluxNamespace": label("helm applications: namespace of the HelmRelease, its chart source "
+                           "and values ConfigMap (default: the bundle's fluxNamespace)"),
 }, exactly_one=(("helm", "manifests", "resources"),))
 
 # -- bundles and nodes -------------------------------------------------------
@@ -319,6 +324,9 @@ BUNDLE = Obj("Bundle", {
                 schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),
     "enabled": Bool("false removes this bundle (defined by a profile) from this cluster"),
+    # fluxNamespace (docs/config.md, Where Flux objects live)
+    "fluxNamespace": label("namespace of the bundle's Kustomization and, by default, of its "
+                           "helm applications' Flux objects (default: the node's)"),
 })
 
 NODE = Obj("Node", lambda node: {
@@ -327,6 +335,9 @@ NODE = Obj("Node", lambda node: {
     "tenant": label("default tenant of the bundles below"),
     "bundles": List(BUNDLE),
     "children": List(node, "child nodes"),
+    # fluxNamespace (docs/config.md, Where Flux objects live)
+    "fluxNamespace": label("namespace of the Flux objects of this subtree (default: the parent "
+                           "node's, else spec.flux.namespace)"),
 }, "a node of the tree")
 
 # -- tenants (flux create tenant) --------------------------------------------
@@ -350,7 +361,8 @@ SOURCE_REF = Obj("SourceRef", {
 }, "the source that holds this generated tree")
 
 FLUX = Obj("Flux", {
-    "namespace": Field(label("namespace of every generated Flux object"), default="flux-system"),
+    "namespace": Field(label("namespace of bootstrap, the tree's source and every Flux object "
+                             "without a fluxNamespace"), default="flux-system"),
     "placement": Field(Str("where bundle Kustomizations are written",
                            enum=("separate", "integrated")), default="separate"),
     "sourceRef": Field(SOURCE_REF, default=FILL),
@@ -361,6 +373,10 @@ FLUX = Obj("Flux", {
         "prune": Field(Bool(), default=True),
         "wait": Field(Bool(), default=True),
     }, "applied to every bundle unless the bundle sets it"), default=FILL),
+    # fluxNamespace (docs/config.md, Where Flux objects live)
+    "crossNamespaceRefs": Field(Bool("false: the controllers run with --no-cross-namespace-refs; "
+                                     "every reference kure-fn writes must stay in one namespace"),
+                                default=True),
 })
 
 LAYOUT = Obj("Layout", {
