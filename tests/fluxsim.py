@@ -23,7 +23,20 @@ after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
      and Kustomization, named after the Flux namespace; the source of the
      gotk-sync Kustomization) or that is assumed to exist (the tree's own
      source, when no bootstrap object is in the tree: `flux bootstrap` made
-     it).
+     it);
+   - tenants, as the controllers see them: a Kustomization or HelmRelease
+     with `serviceAccountName` impersonates that ServiceAccount of its own
+     namespace, which must be applied with a RoleBinding in the same apply
+     as the object or earlier (by the bootstrap sync); every reference it
+     carries stays in its namespace; what it applies (a Kustomization's
+     objects, a HelmRelease's target namespace) lies in namespaces where the
+     ServiceAccount is bound, and is never cluster-scoped;
+   - `lockdown=True` (the controllers' --no-cross-namespace-refs, FluxInstance
+     cluster.multitenant): no sourceRef, chartRef or dependsOn of any object
+     crosses namespaces.
+
+A source applied in the cluster directory with the kind and URL of the
+tree's own source holds the tree too (a tenant's copy of it).
 
 `check(...)` raises AssertionError listing every problem; `simulate(...)`
 returns the Simulation for further assertions. Needs `kubectl` on PATH.
@@ -100,6 +113,7 @@ class Simulation:
     followed: list[str] = field(default_factory=list)            # Kustomizations built
     skipped: list[str] = field(default_factory=list)             # other sources' Kustomizations
     own_sources: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, ns, name)
+    own_urls: set[tuple[str, str]] = field(default_factory=set)  # (kind, url) of those
     crds: dict[tuple[str, str], bool] = field(default_factory=dict)  # (group, kind) -> namespaced
     problems: list[str] = field(default_factory=list)
 
@@ -174,7 +188,8 @@ def crd_scopes(repo: Path) -> dict[tuple[str, str], bool]:
 
 def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
              own_sources: set[tuple[str, str]] = frozenset(),
-             namespace: str = "flux-system", also: dict[Key, str] | None = None) -> Simulation:
+             namespace: str = "flux-system", also: dict[Key, str] | None = None,
+             lockdown: bool = False) -> Simulation:
     """Follow the tree from `cluster_dir` (relative to `repo`) as Flux would.
 
     cluster: only objects owned by this cluster count as generated (default:
@@ -194,6 +209,7 @@ def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
 
     root = _build(sim, kustomize, cluster_dir, SYNC, None)
     _bootstrap(sim, root or [], namespace, own_sources)
+    _copies_of_own_sources(sim, root or [])
 
     queue = [o for o in (root or []) if _is_flux_kustomization(o)]
     seen: set[Key] = set()
@@ -217,7 +233,8 @@ def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
         queue.extend(o for o in built or [] if _is_flux_kustomization(o))
 
     _check_counts(sim)
-    _check_references(sim)
+    _check_references(sim, lockdown)
+    _check_tenants(sim)
     return sim
 
 
@@ -275,6 +292,7 @@ def _bootstrap(sim: Simulation, root: list[dict], namespace: str,
                 sim.created.add((SOURCE_GROUP, sync.get("kind"), ns, name))
                 sim.created.add((KUSTOMIZE_GROUP, "Kustomization", ns, name))
                 sim.own_sources.add((sync.get("kind"), ns, name))
+                sim.own_urls.add((sync.get("kind"), sync.get("url")))
                 found = True
                 if normalise(str(sync.get("path", ""))) != sim.cluster_dir:
                     sim.problems.append(f"FluxInstance {meta.get('name')}: sync.path "
@@ -306,7 +324,19 @@ def _check_counts(sim: Simulation) -> None:
             sim.problems.append(f"{show(key)} ({path}) is applied by no Kustomization")
 
 
-def _check_references(sim: Simulation) -> None:
+def _copies_of_own_sources(sim: Simulation, root: list[dict]) -> None:
+    """Sources the bootstrap sync applies with the kind and URL of one that
+    holds the tree hold the tree as well (a tenant's copy in its namespace)."""
+    sources = [o for o in root if group_of(o) == SOURCE_GROUP]
+    for o in sources:
+        if (o.get("kind"), *key_of(o)[2:]) in sim.own_sources:
+            sim.own_urls.add((o.get("kind"), (o.get("spec") or {}).get("url")))
+    for o in sources:
+        if (o.get("kind"), (o.get("spec") or {}).get("url")) in sim.own_urls:
+            sim.own_sources.add((o.get("kind"), *key_of(o)[2:]))
+
+
+def _check_references(sim: Simulation, lockdown: bool = False) -> None:
     for key, obj in sorted(sim.objects.items(), key=lambda kv: str(kv[0])):
         ns = key[2]
         spec = obj.get("spec") or {}
@@ -325,13 +355,59 @@ def _check_references(sim: Simulation) -> None:
                 refs.append(("chartRef", SOURCE_GROUP, spec["chartRef"]))
             refs += [("dependsOn", HELM_GROUP, {"kind": "HelmRelease", **d})
                      for d in spec.get("dependsOn") or []]
+        tenant = spec.get("serviceAccountName")
         for what, group, ref in refs:
             target = (group, ref.get("kind"), ref.get("namespace") or ns, ref.get("name"))
+            if target[2] != ns and (tenant or lockdown and what != "healthChecks"):
+                sim.problems.append(f"{show(key)}: {what} {show(target)} crosses namespaces"
+                                    + (f" (it reconciles as tenant {tenant!r})" if tenant else
+                                       ", refused with --no-cross-namespace-refs"))
             if not ref.get("kind") or not ref.get("name"):
                 sim.problems.append(f"{show(key)}: {what} is incomplete: {ref}")
             elif not sim.exists(target):
                 sim.problems.append(f"{show(key)}: {what} {show(target)} is neither applied nor "
                                     "created by bootstrap")
+
+
+def _check_tenants(sim: Simulation) -> None:
+    """Kustomizations and HelmReleases that impersonate a ServiceAccount."""
+    bindings: dict[tuple[str, str], set[str]] = {}  # (namespace, account) -> bound namespaces
+    for key, obj in sim.objects.items():
+        if key[:2] == ("rbac.authorization.k8s.io", "RoleBinding"):
+            for s in obj.get("subjects") or []:
+                if s.get("kind") == "ServiceAccount":
+                    bindings.setdefault((s.get("namespace") or key[2], s.get("name")),
+                                        set()).add(key[2])
+    for key, obj in sorted(sim.objects.items(), key=lambda kv: str(kv[0])):
+        spec = obj.get("spec") or {}
+        account = spec.get("serviceAccountName")
+        if not account or key[:2] not in ((KUSTOMIZE_GROUP, "Kustomization"),
+                                          (HELM_GROUP, "HelmRelease")):
+            continue
+        ns = key[2]
+        sa = ("", "ServiceAccount", ns, account)
+        mine = sim.applied.get(key, [])
+        if not sim.exists(sa):
+            sim.problems.append(f"{show(key)}: impersonates {show(sa)}, which is not applied")
+        elif not set(sim.applied.get(sa, [])) & (set(mine) | {SYNC}):
+            sim.problems.append(f"{show(key)}: {show(sa)} is applied by "
+                                f"{', '.join(sim.applied[sa])}, not before the object itself")
+        bound = bindings.get((ns, account), set())
+        if key[1] == "HelmRelease":
+            target = spec.get("targetNamespace") or ns
+            if target not in bound:
+                sim.problems.append(f"{show(key)}: installs into {target!r}, where {account!r} "
+                                    "is not bound")
+            continue
+        for o in sim.builds.get(normalise(str(spec.get("path", ""))), []) \
+                if (spec.get("sourceRef") or {}).get("kind") and show(key) in sim.followed else []:
+            where = (o.get("metadata") or {}).get("namespace")
+            if not sim.is_namespaced(o):
+                sim.problems.append(f"{show(key)}: applies cluster-scoped {show(key_of(o))} as "
+                                    f"tenant {account!r}")
+            elif where not in bound:
+                sim.problems.append(f"{show(key)}: applies {show(key_of(o))} into {where!r}, "
+                                    f"where {account!r} is not bound")
 
 
 def _is_flux_kustomization(obj: dict) -> bool:

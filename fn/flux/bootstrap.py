@@ -12,7 +12,7 @@ from ..layout.plan import TreePlan, repo_path
 from ..model.cluster import Cluster
 from ..model.schema import Record
 from .generator import KUSTOMIZE_API
-from .sources import SOURCE_API
+from .sources import sync_ref, sync_source
 
 MODES = ("flux-operator", "gotk")
 DEFAULT_REGISTRY = "ghcr.io/fluxcd"
@@ -49,7 +49,7 @@ class BootstrapGenerator:
         }
         sync = b.sync
         if sync is not None:
-            s: dict = {"kind": sync.kind, "url": sync.url, "ref": _ref(sync),
+            s: dict = {"kind": sync.kind, "url": sync.url, "ref": sync_ref(sync),
                        "path": repo_path(TreePlan.for_cluster(cluster).cluster_dir)}
             if sync.secretRef is not None:
                 s["pullSecret"] = sync.secretRef.name
@@ -64,16 +64,7 @@ class BootstrapGenerator:
         kind = sync.kind if sync is not None else cluster.source_ref.kind
         out = []
         if sync is not None:
-            spec: dict = {"interval": "1m", "url": sync.url}
-            ref = _ref(sync)
-            if kind == "GitRepository":
-                spec["ref"] = _git_ref(ref)
-            else:
-                spec["ref"] = {"tag": ref}
-            if sync.secretRef is not None:
-                spec["secretRef"] = sync.secretRef.to_data()
-            out.append(canonical({"apiVersion": SOURCE_API, "kind": kind,
-                                  "metadata": {"name": ns, "namespace": ns}, "spec": spec}))
+            out.append(sync_source(sync, ns, ns))
         out.append(canonical({
             "apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
             "metadata": {"name": ns, "namespace": ns},
@@ -82,15 +73,3 @@ class BootstrapGenerator:
         return out
 
 
-def _ref(sync: Record) -> str:
-    if sync.ref:
-        return sync.ref
-    return "refs/heads/main" if sync.kind == "GitRepository" else "latest"
-
-
-def _git_ref(ref: str) -> dict:
-    if ref.startswith("refs/heads/"):
-        return {"branch": ref[len("refs/heads/"):]}
-    if ref.startswith("refs/tags/"):
-        return {"tag": ref[len("refs/tags/"):]}
-    return {"name": ref} if ref.startswith("refs/") else {"branch": ref}

@@ -9,7 +9,7 @@ from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
 from .helm import HELM_API, helm_objects
-from .sources import ChartSources, source_object
+from .sources import ChartSources, source_object, tree_source_copy
 from .tenants import generated_tenants, service_account, tenant_namespaces
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -37,6 +37,7 @@ class ResourceGenerator(BundleGenerator):
         out.extend(Generated(obj, "chart-source", None,
                              path=derived_by[(obj["metadata"]["namespace"], obj["metadata"]["name"])])
                    for obj in charts.objects(apps))
+        out.extend(tree_source_copies(cluster, bundles))
         out.extend(namespace_objects(cluster, out))
         return out
 
@@ -55,7 +56,8 @@ class ResourceGenerator(BundleGenerator):
             source_ref = {"kind": src.kind, "name": src.name, "namespace": src.namespace}
             path = repo_path(relative_path(s.path))
         else:
-            source_ref = {**cluster.source_ref.to_data(), "namespace": tree_source_namespace(cluster)}
+            source_ref = {**cluster.source_ref.to_data(), "namespace": tree_source_namespace(cluster)
+                          if bundle.tenant is None else bundle.flux_namespace}
             path = repo_path(plan.bundle_dir(bundle))
         spec: dict = {
             "interval": bundle.interval,
@@ -146,6 +148,20 @@ def bundle_namespace(cluster: Cluster, name: str, default: str) -> str:
     outside this config)."""
     b = cluster.bundle_by_name.get(name)
     return b.flux_namespace if b is not None else default
+
+
+def tree_source_copies(cluster: Cluster, bundles: list[Bundle]) -> list[Generated]:
+    """The tree's own source in each tenant namespace that rendered bundles of
+    a tenant read from (their Kustomizations impersonate the tenant, which
+    must not reach into spec.flux.namespace). fn.flux.rules refuses a tenant
+    bundle when kure-fn does not know the source."""
+    home = tree_source_namespace(cluster)
+    first: dict[str, str] = {}  # namespace -> the tenant field that puts a bundle there
+    for b in bundles:
+        if b.tenant is not None and not b.is_external and b.flux_namespace != home:
+            first.setdefault(b.flux_namespace, b.tenant_path)
+    return [Generated(obj, "source", None, path=first[ns]) for ns in sorted(first)
+            if (obj := tree_source_copy(cluster, ns)) is not None]
 
 
 def namespace_objects(cluster: Cluster, generated: list[Generated]) -> list[Generated]:

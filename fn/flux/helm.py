@@ -52,7 +52,7 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
     spec.update(_chart(app, charts))
     install: dict = {}
     upgrade: dict = {}
-    if h.createNamespace:
+    if h.createNamespace and app.tenant is None:  # a tenant may not create namespaces
         install["createNamespace"] = True
     if h.crds:
         install["crds"] = h.crds

@@ -7,12 +7,13 @@ from __future__ import annotations
 from ..graph import find_cycles
 from ..model.cluster import Cluster
 from ..model.schema import Problem, warning
+from .tenants import tenant_rules
 
 
 def validate(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
-                 _oci_sources, _ordering, _helm_timeouts, _bootstrap):
+                 _oci_sources, _ordering, _helm_timeouts, _bootstrap, tenant_rules):
         rule(cluster, problems)
     return problems
 

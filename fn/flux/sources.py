@@ -8,6 +8,7 @@ from collections import Counter
 from .. import lazy
 from ..engine import canonical, present
 from ..model.cluster import Application, Cluster, Source
+from ..model.schema import Record
 from ..records import dataclass
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
@@ -43,6 +44,47 @@ def source_object(src: Source, namespace: str, *, helm_chart: bool = False) -> d
                             provider=s.provider))
     return canonical({"apiVersion": SOURCE_API, "kind": src.kind,
                       "metadata": {"name": src.name, "namespace": namespace}, "spec": spec})
+
+
+def sync_ref(sync: Record) -> str:
+    """bootstrap.sync's ref, defaulted: a git ref name or an OCI tag."""
+    if sync.ref:
+        return sync.ref
+    return "refs/heads/main" if sync.kind == "GitRepository" else "latest"
+
+
+def _git_ref(ref: str) -> dict:
+    if ref.startswith("refs/heads/"):
+        return {"branch": ref[len("refs/heads/"):]}
+    if ref.startswith("refs/tags/"):
+        return {"tag": ref[len("refs/tags/"):]}
+    return {"name": ref} if ref.startswith("refs/") else {"branch": ref}
+
+
+def sync_source(sync: Record, name: str, namespace: str) -> dict:
+    """The source bootstrap.sync describes, as gotk-sync.yaml holds it."""
+    ref = sync_ref(sync)
+    spec: dict = {"interval": "1m", "url": sync.url,
+                  "ref": _git_ref(ref) if sync.kind == "GitRepository" else {"tag": ref}}
+    if sync.secretRef is not None:
+        spec["secretRef"] = sync.secretRef.to_data()
+    return canonical({"apiVersion": SOURCE_API, "kind": sync.kind,
+                      "metadata": {"name": name, "namespace": namespace}, "spec": spec})
+
+
+def tree_source_copy(cluster: Cluster, namespace: str) -> dict | None:
+    """The source that holds the tree, written into another namespace (a
+    tenant's, whose Kustomizations must not reach across): a copy of the
+    declared source, else of the one bootstrap.sync makes; None when kure-fn
+    does not know it (`flux bootstrap` made it)."""
+    ref = cluster.source_ref
+    src = cluster.sources.get(ref.name)
+    if src is not None:
+        return source_object(src, namespace)
+    sync = cluster.bootstrap.sync if cluster.bootstrap is not None else None
+    if sync is not None and ref.name == cluster.namespace:
+        return sync_source(sync, ref.name, namespace)
+    return None
 
 
 def sanitize(url: str) -> str:
