@@ -332,9 +332,9 @@ BUNDLE = Obj("Bundle", {
 NODE = Obj("Node", lambda node: {
     "name": Field(label("one directory level"), required=True),
     "source": Str("default source for external bundles below", min_len=1),
-    "tenant": label("default tenant of the bundles below"),
     "bundles": List(BUNDLE),
     "children": List(node, "child nodes"),
+    "tenant": label("default tenant of the bundles below"),
     # fluxNamespace (docs/config.md, Where Flux objects live)
     "fluxNamespace": label("namespace of the Flux objects of this subtree (default: the parent "
                            "node's, else spec.flux.namespace)"),
@@ -347,8 +347,10 @@ TENANT = Obj("Tenant", {
     "name": Field(label("the tenant: its ServiceAccount in each of its namespaces"), required=True),
     "namespaces": List(NAMESPACE, "the tenant's namespaces (default: [name]); its bundles' Flux "
                        "objects live in the first", unique=True, min_items=1),
-    "role": Field(subdomain("ClusterRole bound to the tenant in each of its namespaces "
-                            "(cluster-admin is refused)"), default=TENANT_ROLE_DEFAULT),
+    "role": Field(Str("ClusterRole bound to the tenant in each of its namespaces "
+                      "(cluster-admin is refused)", pattern=OBJECT_NAME, min_len=1,
+                      hint="write a ClusterRole's name, such as admin or edit"),
+                  default=TENANT_ROLE_DEFAULT),
 }, "a tenant, as `flux create tenant` makes it: per namespace a Namespace, a ServiceAccount and "
    "a RoleBinding")
 
