@@ -23,7 +23,10 @@ after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
      and Kustomization, named after the Flux namespace; the source of the
      gotk-sync Kustomization) or that is assumed to exist (the tree's own
      source, when no bootstrap object is in the tree: `flux bootstrap` made
-     it).
+     it);
+   - every Flux object outside the bootstrap namespace lives in a Namespace
+     applied by the same Kustomization or by the root build (Flux applies
+     Namespaces first; one applied later would come too late).
 
 `check(...)` raises AssertionError listing every problem; `simulate(...)`
 returns the Simulation for further assertions. Needs `kubectl` on PATH.
@@ -218,6 +221,7 @@ def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
 
     _check_counts(sim)
     _check_references(sim)
+    _check_namespaces(sim, namespace)
     return sim
 
 
@@ -332,6 +336,17 @@ def _check_references(sim: Simulation) -> None:
             elif not sim.exists(target):
                 sim.problems.append(f"{show(key)}: {what} {show(target)} is neither applied nor "
                                     "created by bootstrap")
+
+
+def _check_namespaces(sim: Simulation, namespace: str) -> None:
+    for key, appliers in sorted(sim.applied.items(), key=lambda kv: str(kv[0])):
+        group, _, ns, _ = key
+        if not ns or ns == namespace or not (group.endswith(".fluxcd.io") or group == OPERATOR_GROUP):
+            continue
+        by = sim.applied.get(("", "Namespace", "", ns), [])
+        if not any(a in by for a in (SYNC, *appliers)):
+            sim.problems.append(f"{show(key)}: namespace {ns!r} is applied neither by the root "
+                                f"build nor by {', '.join(appliers)}")
 
 
 def _is_flux_kustomization(obj: dict) -> bool:
