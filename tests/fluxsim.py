@@ -24,6 +24,9 @@ after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
      gotk-sync Kustomization) or that is assumed to exist (the tree's own
      source, when no bootstrap object is in the tree: `flux bootstrap` made
      it);
+   - every Flux object outside the bootstrap namespace lives in a Namespace
+     applied by the same Kustomization or by the root build (Flux applies
+     Namespaces first; one applied later would come too late);
    - tenants, as the controllers see them: a Kustomization or HelmRelease
      with `serviceAccountName` impersonates that ServiceAccount of its own
      namespace, which must be applied with a RoleBinding in the same apply
@@ -234,6 +237,7 @@ def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
 
     _check_counts(sim)
     _check_references(sim, lockdown)
+    _check_namespaces(sim, namespace)
     _check_tenants(sim)
     return sim
 
@@ -408,6 +412,17 @@ def _check_tenants(sim: Simulation) -> None:
             elif where not in bound:
                 sim.problems.append(f"{show(key)}: applies {show(key_of(o))} into {where!r}, "
                                     f"where {account!r} is not bound")
+
+
+def _check_namespaces(sim: Simulation, namespace: str) -> None:
+    for key, appliers in sorted(sim.applied.items(), key=lambda kv: str(kv[0])):
+        group, _, ns, _ = key
+        if not ns or ns == namespace or not (group.endswith(".fluxcd.io") or group == OPERATOR_GROUP):
+            continue
+        by = sim.applied.get(("", "Namespace", "", ns), [])
+        if not any(a in by for a in (SYNC, *appliers)):
+            sim.problems.append(f"{show(key)}: namespace {ns!r} is applied neither by the root "
+                                f"build nor by {', '.join(appliers)}")
 
 
 def _is_flux_kustomization(obj: dict) -> bool:

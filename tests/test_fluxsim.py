@@ -198,3 +198,20 @@ spec: {group: example.com, scope: Cluster, names: {kind: Widget, plural: widgets
     assert ("networking.k8s.io", "IPAddress", "", "10.96.0.20") in sim.applied
     assert ("metallb.io", "IPAddressPool", "team", "pool") in sim.applied
     assert ("example.com", "Widget", "", "w") in sim.applied
+
+
+@pytest.mark.e2e
+def test_a_flux_object_in_a_namespace_nobody_creates_is_reported(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
+        name="app", path="./clusters/c/apps/app", kind="GitRepository",
+        source="flux-system").replace("  namespace: flux-system\n", "  namespace: media\n", 1)
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert sim.problems == ["Kustomization.kustomize.toolkit.fluxcd.io media/app: namespace "
+                            "'media' is applied neither by the root build nor by "
+                            "<bootstrap sync>"]
+    files["clusters/c/flux-system/ns-media.yaml"] = "apiVersion: v1\nkind: Namespace\n" \
+                                                    "metadata: {name: media}\n"
+    files["clusters/c/flux-system/kustomization.yaml"] = kustomization(
+        "ks-app.yaml", "ks-ext.yaml", "ns-media.yaml", "src-ext.yaml")
+    fluxsim.check(write(tmp_path, files), "clusters/c")

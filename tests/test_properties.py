@@ -44,7 +44,8 @@ LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 NODE_WORDS = ["apps", "infra", "team-a", "team-b", "edge", "x", "data-1"]
 NAMESPACES = ["flux-system", "flux", "gitops"]
-RESERVED = set(NODE_WORDS) | set(NAMESPACES) | {"flux-system"}
+FLUX_NAMESPACES = ["media", "tools"]  # fluxNamespace values besides spec.flux.namespace
+RESERVED = set(NODE_WORDS) | set(NAMESPACES) | set(FLUX_NAMESPACES) | {"flux-system"}
 ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -103,8 +104,10 @@ def manifests(draw, app_ns, taken: set):
 
 
 @st.composite
-def clusters(draw):
-    """(config, names of the Deployments the config's resources select)."""
+def clusters(draw, flux_namespaces: bool = False):
+    """(config, names of the Deployments the config's resources select).
+    flux_namespaces: nodes, bundles, helm applications and sources may set
+    their own fluxNamespace / namespace."""
     used: set[str] = set()
     taken: set[tuple[str, str]] = set()
 
@@ -114,6 +117,11 @@ def clusters(draw):
         return name
 
     ns = draw(st.sampled_from(NAMESPACES))
+
+    def place(element: dict, key: str = "fluxNamespace") -> None:
+        if flux_namespaces and draw(st.integers(0, 2)) == 0:
+            element[key] = draw(st.sampled_from(FLUX_NAMESPACES + [ns]))
+
     spec: dict = {}
     cfg = {"apiVersion": "fn.kure.dev/v1alpha1", "kind": "Cluster",
            "metadata": {"name": fresh()}, "spec": spec}
@@ -144,6 +152,7 @@ def clusters(draw):
         if kind == "git" and draw(st.booleans()):
             body["branch"] = "main"
         sources.append({"name": name, kind: body})
+        place(sources[-1], "namespace")
     if sources:
         spec["sources"] = sources
     if draw(st.booleans()):
@@ -160,6 +169,7 @@ def clusters(draw):
     def bundle() -> dict:
         name = fresh()
         b: dict = {"name": name}
+        place(b)
         if bundles and draw(st.booleans()):
             b["dependsOn"] = draw(st.lists(st.sampled_from(bundles), unique=True, max_size=3))
         for key, strat in (("interval", DURATION), ("timeout", DURATION), ("prune", st.booleans()),
@@ -190,6 +200,7 @@ def clusters(draw):
                 app["resources"] = {"selector": {"kinds": ["Deployment"], "names": [item]}}
             else:
                 app["helm"] = helm(app_name)
+                place(app)
             apps.append(app)
         if apps:
             b["applications"] = apps
@@ -227,6 +238,7 @@ def clusters(draw):
         out = []
         for word in draw(st.lists(st.sampled_from(NODE_WORDS), unique=True, max_size=3 - depth)):
             node: dict = {"name": word}
+            place(node)
             bs = [bundle() for _ in range(draw(st.integers(0, 2)))]
             if bs:
                 node["bundles"] = bs
@@ -381,6 +393,10 @@ def check_invariants(cfg: dict, selected: list[str] | None, out: str) -> None:
             assert (ref["kind"], ref["namespace"], ref["name"]) in flux, ref
             for dep in s.get("dependsOn") or []:
                 assert ("HelmRelease", dep["namespace"], dep["name"]) in flux, dep
+    for o in generated:  # Flux objects elsewhere than spec.flux.namespace: kure-fn makes it
+        o_ns = o["metadata"].get("namespace")
+        if "fluxcd" in o["apiVersion"] and o_ns != ns and emit != "apps":
+            assert ("Namespace", None, o_ns) in flux, f"no Namespace {o_ns} for {o['metadata']}"
     if emit == "all":  # every object applied by exactly one Flux Kustomization
         for path, objs in files.items():
             if posixpath.basename(path) != "kustomization.yaml":
@@ -433,6 +449,19 @@ def test_valid_configs_produce_a_sound_tree(case):
     check_invariants(cfg, selected, out)
     assert run(text) == (0, out)  # deterministic
     assert run(out) == (0, out)  # idempotent: its own output changes nothing
+
+
+@SETTINGS
+@given(case=clusters(flux_namespaces=True))
+def test_flux_namespaces_keep_every_invariant(case):
+    """fluxNamespace anywhere: every reference still resolves, in the
+    namespace of the object it names; every namespace exists."""
+    cfg, selected = case
+    text = resource_list(cfg, selected)
+    rc, out, _ = run_quiet(text)
+    assert rc == 0, out
+    check_invariants(cfg, selected, out)
+    assert run(out) == (0, out)
 
 
 # -- invalid configs --------------------------------------------------------------------

@@ -13,14 +13,16 @@ from .tenants import tenant_rules
 def validate(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
-                 _oci_sources, _ordering, _helm_timeouts, _bootstrap, tenant_rules):
+                 _oci_sources, _ordering, _helm_timeouts, _bootstrap,
+                 _release_health_checks, _values_from_namespaces, _cross_namespace_refs,
+                 _namespace_manifests, tenant_rules):
         rule(cluster, problems)
     return problems
 
 
 def _reserved_names(cluster: Cluster, problems: list[Problem]) -> None:
     for bundle in cluster.bundles():
-        if bundle.name == cluster.namespace:
+        if bundle.name == cluster.namespace and bundle.flux_namespace == cluster.namespace:
             problems.append(Problem(f"{bundle.path}.name",
                                     f"{bundle.name!r} is the name of the bootstrap Kustomization "
                                     f"(named after the Flux namespace); choose another name"))
@@ -56,14 +58,16 @@ def _wait_and_health_checks(cluster: Cluster, problems: list[Problem]) -> None:
 def _helm_placement(cluster: Cluster, problems: list[Problem]) -> None:
     for b in cluster.bundles():
         target = b.spec.targetNamespace
-        helm_apps = [a.name for a in b.applications if a.helm is not None]
-        if target and target != cluster.namespace and helm_apps:
+        moved = [a for a in b.applications if a.helm is not None and a.flux_namespace != target]
+        if target and moved:
             problems.append(Problem(
                 f"{b.path}.targetNamespace",
-                f"targetNamespace would move the HelmReleases of this bundle ({', '.join(helm_apps)}) "
-                f"out of {cluster.namespace!r}: Flux rewrites the namespace of every object it builds, "
-                "which breaks their health checks, dependsOn and values references; set "
-                "helm.targetNamespace (or the application namespace) to choose where a chart installs"))
+                f"targetNamespace would move the HelmReleases of this bundle "
+                f"({', '.join(a.name for a in moved)}) out of {moved[0].flux_namespace!r}: Flux "
+                "rewrites the namespace of every object it builds, which breaks their health "
+                "checks, dependsOn and values references; set helm.targetNamespace (or the "
+                "application namespace) to choose where a chart installs, or set the bundle's "
+                f"fluxNamespace to {target!r} so that nothing moves"))
 
 
 def _oci_sources(cluster: Cluster, problems: list[Problem]) -> None:
@@ -94,8 +98,7 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
     bundle which (transitively) waits for the first one's bundle deadlocks,
     although neither dependsOn list has a cycle of its own.
     """
-    ns = cluster.namespace
-    helm_apps = {a.name: a for a in cluster.applications() if a.helm is not None}
+    helm_apps = cluster.helm_app_by_name
     bundles = {b.name: b for b in cluster.bundles()}
     graph: dict[str, list[str]] = {}
     why: dict[tuple[str, str], tuple[str | None, str]] = {}  # edge -> (config path, words)
@@ -115,7 +118,8 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
                 edge(f"ready:{b.name}", f"hr:{app.name}", None,
                      f"bundle {b.name!r} is Ready only once its HelmRelease {app.name!r} is")
         for i, hc in enumerate(b.spec.healthChecks):
-            if hc.kind == "HelmRelease" and hc.name in helm_apps and (hc.namespace or ns) == ns:
+            if hc.kind == "HelmRelease" and hc.name in helm_apps and \
+                    (hc.namespace or b.flux_namespace) == helm_apps[hc.name].flux_namespace:
                 edge(f"ready:{b.name}", f"hr:{hc.name}", f"{b.path}.healthChecks[{i}]",
                      f"bundle {b.name!r} health-checks HelmRelease {hc.name!r}")
     for app in helm_apps.values():
@@ -176,3 +180,143 @@ def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
         problems.append(Problem("spec.bootstrap.sync.url",
                                 "a GitRepository sync needs an https:// or ssh:// URL; "
                                 "for oci:// set sync.kind: OCIRepository"))
+
+
+# -- namespaces (fluxNamespace) ------------------------------------------------------
+
+HELM_GROUP = "helm.toolkit.fluxcd.io/"
+
+
+def _release_health_checks(cluster: Cluster, problems: list[Problem]) -> None:
+    """A health check naming one of kure-fn's HelmReleases in another
+    namespace would wait for an object that never exists. A check without
+    namespace looks in the Kustomization's own namespace (Flux's
+    NamespacedObjectKindReference)."""
+    for b in cluster.bundles():
+        for i, hc in enumerate(b.spec.healthChecks):
+            app = cluster.helm_app_by_name.get(hc.name)
+            if hc.kind != "HelmRelease" or app is None or \
+                    (hc.apiVersion and not hc.apiVersion.startswith(HELM_GROUP)):
+                continue
+            looks_in = hc.namespace or b.flux_namespace
+            if looks_in != app.flux_namespace:
+                field = "namespace" if hc.namespace else "name"
+                how = "" if hc.namespace else f" (no namespace: the Kustomization's own, {looks_in!r})"
+                problems.append(Problem(
+                    f"{b.path}.healthChecks[{i}].{field}",
+                    f"HelmRelease {hc.name!r} is rendered in namespace {app.flux_namespace!r} "
+                    f"({app.flux_namespace_path}), but this health check looks in {looks_in!r}"
+                    f"{how}: the bundle would never become Ready; set namespace: "
+                    f"{app.flux_namespace}"))
+
+
+def _values_from_namespaces(cluster: Cluster, problems: list[Problem]) -> None:
+    """helm-controller reads valuesFrom in the HelmRelease's own namespace
+    only: a ConfigMap or Secret the config renders elsewhere is never found."""
+    from ..kinds import with_default_namespace  # only when valuesFrom names something
+    rendered: dict[tuple[str, str], set[str]] = {}  # (kind, name) -> namespaces
+    wanted = [(app, i, ref) for app in cluster.helm_app_by_name.values()
+              for i, ref in enumerate(app.helm.valuesFrom)]
+    if not wanted:
+        return
+    for app in cluster.applications():
+        target = app.bundle.spec.targetNamespace
+        for m in app.spec.manifests:
+            if m.get("apiVersion") != "v1" or m.get("kind") not in ("ConfigMap", "Secret"):
+                continue
+            obj = with_default_namespace(m, app.namespace, cluster.crd_scopes)
+            ns = target or obj["metadata"].get("namespace")
+            if ns:
+                rendered.setdefault((m["kind"], obj["metadata"]["name"]), set()).add(ns)
+    for app, i, ref in wanted:
+        where = rendered.get((ref.kind, ref.name), set())
+        if where and app.flux_namespace not in where:
+            problems.append(Problem(
+                f"{app.path}.helm.valuesFrom[{i}].name",
+                f"{ref.kind} {ref.name!r} is rendered in namespace "
+                f"{', '.join(repr(n) for n in sorted(where))}, but helm-controller reads valuesFrom "
+                f"in the HelmRelease's namespace ({app.flux_namespace!r}) only: the release would "
+                f"never install; render the {ref.kind} in {app.flux_namespace!r}"))
+
+
+def _cross_namespace_refs(cluster: Cluster, problems: list[Problem]) -> None:
+    """spec.flux.crossNamespaceRefs: false — the controllers run with
+    --no-cross-namespace-refs, so every reference kure-fn writes must stay
+    in the referring object's namespace."""
+    if cluster.flux.crossNamespaceRefs:
+        return
+    for path, what, ns, target, target_ns in references(cluster):
+        if ns != target_ns:
+            problems.append(Problem(
+                path, f"{what} in namespace {ns!r} refers to {target} in namespace {target_ns!r}, "
+                      "and spec.flux.crossNamespaceRefs is false (the controllers run with "
+                      "--no-cross-namespace-refs and refuse references across namespaces); put "
+                      "both in one namespace (fluxNamespace, a source's namespace) or set "
+                      "crossNamespaceRefs: true"))
+
+
+def references(cluster: Cluster):
+    """(config field, referring object, its namespace, referenced object, its
+    namespace) of every reference between Flux objects that kure-fn writes."""
+    from .generator import effective_wait, tree_source_namespace  # the engine's own facts
+    from .sources import ChartSources
+    charts = None
+    for b in cluster.bundles():
+        ks = f"Kustomization {b.name!r}"
+        ns = b.flux_namespace
+        if b.is_external:
+            src = cluster.sources[b.source_name]
+            field = f"{b.path}.source" if b.spec.source else b.flux_namespace_path
+            yield field, ks, ns, f"{src.kind} {src.name!r}", src.namespace
+        else:
+            ref = cluster.source_ref
+            yield (b.flux_namespace_path, ks, ns,
+                   f"the tree's own source ({ref.kind} {ref.name!r}; a rendered bundle always "
+                   "comes from it)", tree_source_namespace(cluster))
+        for i, dep in enumerate(b.depends_on):
+            other = cluster.bundle_by_name.get(dep)
+            if other is not None:
+                yield (f"{b.path}.dependsOn[{i}]", ks, ns, f"Kustomization {dep!r}",
+                       other.flux_namespace)
+        if not effective_wait(b):
+            for app in b.applications:
+                if app.helm is not None:
+                    yield (app.flux_namespace_path, f"{ks} (its health check)", ns,
+                           f"HelmRelease {app.name!r}", app.flux_namespace)
+        for app in b.applications:
+            h = app.helm
+            if h is None:
+                continue
+            hr = f"HelmRelease {app.name!r}"
+            if h.source:
+                src = cluster.sources[h.source]
+                yield f"{app.path}.helm.source", hr, app.flux_namespace, \
+                    f"{src.kind} {src.name!r}", src.namespace
+            else:
+                charts = charts or ChartSources(cluster)
+                kind, name, src_ns = charts.for_app(app)
+                yield f"{app.path}.helm.repository", hr, app.flux_namespace, \
+                    f"{kind} {name!r}", src_ns
+            for i, dep in enumerate(h.dependsOn):
+                other = cluster.helm_app_by_name.get(dep)
+                if other is not None:
+                    yield (f"{app.path}.helm.dependsOn[{i}]", hr, app.flux_namespace,
+                           f"HelmRelease {dep!r}", other.flux_namespace)
+
+
+def _namespace_manifests(cluster: Cluster, problems: list[Problem]) -> None:
+    """kure-fn writes the Namespace of every fluxNamespace into flux-system/
+    (`generator.namespace_objects`); the same Namespace inline would be
+    applied twice, and from a bundle too late."""
+    where = cluster.flux_namespaces()
+    if not where:
+        return
+    for app in cluster.applications():
+        for i, m in enumerate(app.spec.manifests):
+            name = m["metadata"]["name"]
+            if m.get("apiVersion") == "v1" and m.get("kind") == "Namespace" and name in where:
+                problems.append(Problem(
+                    f"{app.path}.manifests[{i}]",
+                    f"kure-fn writes Namespace {name!r} itself, into the cluster's flux-system "
+                    f"directory, because Flux objects live there ({where[name]}): they need it "
+                    "before any bundle is applied; remove this manifest"))

@@ -58,7 +58,8 @@ def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
                     "application name (within the bundle)", problems)
     _duplicates((a for a in cluster.applications() if a.helm is not None), lambda a: a.name,
                 lambda a: f"{a.path}.name",
-                "helm application name (HelmReleases share the Flux namespace, so unique in the cluster)",
+                "helm application name (helm.dependsOn names it, so unique in the cluster, "
+                "whatever its fluxNamespace)",
                 problems)
 
 
@@ -133,6 +134,12 @@ def _applications(cluster: Cluster, problems: list[Problem]) -> None:
     for app in cluster.applications():
         if app.helm is not None:
             _helm(cluster, app, problems)
+        elif app.spec.fluxNamespace:
+            problems.append(Problem(f"{app.path}.fluxNamespace",
+                                    "fluxNamespace places a helm application's Flux objects; "
+                                    f"this application renders {app.type}, which are no Flux "
+                                    "objects: remove it (set namespace for its objects, or "
+                                    "fluxNamespace on the bundle for its Kustomization)"))
 
 
 def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
@@ -283,10 +290,28 @@ def _engine_settings(cluster: Cluster, problems: list[Problem]) -> None:
         return
     if given.get("flux") is not None:
         problems.append(warning("spec.flux", "Flux settings are ignored with gitops: argocd"))
+    for path in _flux_namespace_fields(cluster):
+        problems.append(warning(path, "Argo CD writes no Flux objects, so there is nothing for "
+                                      "this namespace to place: it is ignored with gitops: argocd "
+                                      "(Applications live in spec.argocd.namespace)"))
     if given.get("bootstrap") is not None:
         problems.append(warning("spec.bootstrap", "bootstrap installs Flux and is ignored with "
                                                    "gitops: argocd; the root Application in the "
                                                    "argocd directory is the Argo CD bootstrap"))
+
+
+def _flux_namespace_fields(cluster: Cluster) -> Iterable[str]:
+    """Config fields that set fluxNamespace, and declared sources' namespace."""
+    for i, s in enumerate(cluster.spec.sources):
+        if s.namespace:
+            yield f"spec.sources[{i}].namespace"
+    for node in cluster.walk_nodes():
+        if node.flux_namespace_path == f"{node.path}.fluxNamespace":
+            yield node.flux_namespace_path
+        for b in node.bundles:
+            for el in (b, *b.applications):
+                if el.spec.fluxNamespace:
+                    yield f"{el.path}.fluxNamespace"
 
 
 # -- tenants -----------------------------------------------------------------------
