@@ -295,16 +295,25 @@ def write(objects: list[dict], repo: Path) -> None:
         (repo / path).write_text(yaml.safe_dump_all(objs))
 
 
-def example_tree(tmp_path: Path) -> Path:
+def example_tree(tmp_path: Path, **flux) -> Path:
+    """The example rendered to disk; `flux`: spec.flux / spec.bootstrap settings changed."""
     need("kubectl")
-    rc, doc = run_doc(resource_list(package_items(EXAMPLE)))
-    assert rc == 0
+    items = package_items(EXAMPLE)
+    if flux:
+        cfg = next(i for i in items if i.get("kind") == "Cluster")
+        cfg["spec"]["flux"].update(flux.get("flux", {}))
+        cfg["spec"]["bootstrap"].update(flux.get("bootstrap", {}))
+    rc, doc = run_doc(resource_list(items))
+    assert rc == 0, doc.get("results")
     write(generated(doc), tmp_path)
     return tmp_path
 
 
-def test_fluxsim_follows_the_tenants_under_lockdown(tmp_path):
-    sim = fluxsim.check(example_tree(tmp_path), "clusters/shared", lockdown=True)
+@pytest.mark.parametrize("settings", [{}, {"flux": {"placement": "integrated"}},
+                                      {"bootstrap": {"mode": "gotk"}}],
+                         ids=["separate", "integrated", "gotk"])
+def test_fluxsim_follows_the_tenants_under_lockdown(tmp_path, settings):
+    sim = fluxsim.check(example_tree(tmp_path, **settings), "clusters/shared", lockdown=True)
     assert "Kustomization.kustomize.toolkit.fluxcd.io dev-team/dev-team-podinfo" in sim.followed
     assert "Kustomization.kustomize.toolkit.fluxcd.io data-staging/data-settings" in sim.followed
 

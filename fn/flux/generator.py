@@ -56,8 +56,7 @@ class ResourceGenerator(BundleGenerator):
             source_ref = {"kind": src.kind, "name": src.name, "namespace": src.namespace}
             path = repo_path(relative_path(s.path))
         else:
-            source_ref = {**cluster.source_ref.to_data(), "namespace": tree_source_namespace(cluster)
-                          if bundle.tenant is None else bundle.flux_namespace}
+            source_ref = {**cluster.source_ref.to_data(), "namespace": tree_source_namespace_of(bundle)}
             path = repo_path(plan.bundle_dir(bundle))
         spec: dict = {
             "interval": bundle.interval,
@@ -148,6 +147,15 @@ def bundle_namespace(cluster: Cluster, name: str, default: str) -> str:
     outside this config)."""
     b = cluster.bundle_by_name.get(name)
     return b.flux_namespace if b is not None else default
+
+
+def tree_source_namespace_of(bundle: Bundle) -> str:
+    """Where a rendered bundle's Kustomization finds the tree's source: a
+    tenant bundle in its own namespace (a copy, `tree_source_copies`), any
+    other where the source lives."""
+    if bundle.tenant is not None:
+        return bundle.flux_namespace
+    return tree_source_namespace(bundle.cluster)
 
 
 def tree_source_copies(cluster: Cluster, bundles: list[Bundle]) -> list[Generated]:

@@ -258,7 +258,7 @@ def _cross_namespace_refs(cluster: Cluster, problems: list[Problem]) -> None:
 def references(cluster: Cluster):
     """(config field, referring object, its namespace, referenced object, its
     namespace) of every reference between Flux objects that kure-fn writes."""
-    from .generator import effective_wait, tree_source_namespace  # the engine's own facts
+    from .generator import effective_wait, tree_source_namespace_of  # the engine's own facts
     from .sources import ChartSources
     charts = None
     for b in cluster.bundles():
@@ -272,7 +272,7 @@ def references(cluster: Cluster):
             ref = cluster.source_ref
             yield (b.flux_namespace_path, ks, ns,
                    f"the tree's own source ({ref.kind} {ref.name!r}; a rendered bundle always "
-                   "comes from it)", tree_source_namespace(cluster))
+                   "comes from it)", tree_source_namespace_of(b))
         for i, dep in enumerate(b.depends_on):
             other = cluster.bundle_by_name.get(dep)
             if other is not None:
