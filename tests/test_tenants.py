@@ -352,3 +352,17 @@ def test_example_through_kpt_twice_is_clean_and_sound_under_lockdown(tmp_path):
         fluxsim.check(repo, "clusters/shared", lockdown=True)
         kpt.commit_all(repo)
     assert kpt.status(repo) == ""
+
+
+def test_profiles_merge_tenants_by_name():
+    profile = {"apiVersion": "fn.kure.dev/v1alpha1", "kind": "Profile",
+               "metadata": {"name": "teams", "annotations": {"config.kubernetes.io/local-config": "true",
+                                                             "config.kubernetes.io/path": "teams.yaml"}},
+               "spec": {"tenants": [{"name": "dev-team", "role": "edit"}, {"name": "ops"}]}}
+    cfg = cluster(tenants=[{"name": "dev-team", "namespaces": ["dev"]}, {"name": "data"}])
+    cfg["spec"]["profiles"] = ["teams"]
+    rc, doc = run_doc(resource_list([profile, cfg]))
+    assert rc == 0, doc.get("results")
+    items = by_key(generated(doc))
+    assert items[("RoleBinding", "dev", "dev-team-reconciler")]["roleRef"]["name"] == "edit"
+    assert {k[2] for k in items if k[0] == "Namespace"} == {"dev", "ops", "data"}

@@ -178,6 +178,8 @@ class Bundle:
     @property
     def tenant(self) -> "Tenant | None":
         """The bundle's Tenant (None without one, or when it names none declared)."""
+        if not self.cluster.tenants:  # the usual case: no walk up the nodes
+            return None
         name = self.tenant_name
         return self.cluster.tenants.get(name) if name else None
 

@@ -23,7 +23,7 @@ from ..records import dataclass, field
 from .config import PROFILE_KIND
 from .schema import Problem, join
 
-NAMED_LISTS = frozenset({"sources", "nodes", "children", "bundles", "applications"})
+NAMED_LISTS = frozenset({"sources", "nodes", "children", "bundles", "applications", "tenants"})
 REMOVABLE = frozenset({"bundles", "applications"})  # entries that take `enabled`
 _ORIGIN = "\0origin"  # key of a provenance node's own origin (never a config key)
 
