@@ -366,3 +366,11 @@ def test_profiles_merge_tenants_by_name():
     items = by_key(generated(doc))
     assert items[("RoleBinding", "dev", "dev-team-reconciler")]["roleRef"]["name"] == "edit"
     assert {k[2] for k in items if k[0] == "Namespace"} == {"dev", "ops", "data"}
+
+
+def test_with_cross_namespace_refs_off_a_crossing_reference_is_reported_once():
+    cfg = sound()
+    _bundle(cfg).update(dependsOn=["base"])
+    cfg["spec"]["flux"] = {"crossNamespaceRefs": False}
+    found = [r for r in errors(cfg) if r["field"]["path"] == f"{BUNDLE}.dependsOn[0]"]
+    assert len(found) == 1 and "'flux-system'" in found[0]["message"], found

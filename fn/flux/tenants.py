@@ -98,6 +98,8 @@ def _bundle(cluster: Cluster, b: Bundle, t: Tenant, problems: list[Problem]) -> 
     namespace: `flux create tenant` binds a ServiceAccount per namespace, to
     that namespace only."""
     ns = b.flux_namespace
+    # with crossNamespaceRefs: false, fn.flux.rules reports every crossing reference already
+    crossing_reported_here = cluster.flux.crossNamespaceRefs
     if ns not in t.namespaces:
         problems.append(Problem(b.flux_namespace_path,
                                 f"the Kustomization of bundle {b.name!r} would live in {ns!r}, "
@@ -106,7 +108,7 @@ def _bundle(cluster: Cluster, b: Bundle, t: Tenant, problems: list[Problem]) -> 
         return  # every reference below would be reported again
     if b.is_external and b.source_name in cluster.sources:
         src = cluster.sources[b.source_name]
-        if src.namespace != ns:
+        if src.namespace != ns and crossing_reported_here:
             problems.append(Problem(f"{b.path}.source" if b.spec.source else f"{b.path}.path",
                                     f"bundle {b.name!r} of tenant {t.name!r} lives in {ns!r} but "
                                     f"its source {src.name!r} ({src.path}) lives in "
@@ -121,7 +123,7 @@ def _bundle(cluster: Cluster, b: Bundle, t: Tenant, problems: list[Problem]) -> 
                                 "spec.bootstrap.sync"))
     for i, dep in enumerate(b.depends_on):
         other = cluster.bundle_by_name.get(dep)
-        if other is not None and other.flux_namespace != ns:
+        if other is not None and other.flux_namespace != ns and crossing_reported_here:
             problems.append(Problem(f"{b.path}.dependsOn[{i}]",
                                     f"bundle {b.name!r} of tenant {t.name!r} lives in {ns!r}, "
                                     f"bundle {dep!r} in {other.flux_namespace!r} (set at "
@@ -153,6 +155,7 @@ def _application(cluster: Cluster, app: Application, t: Tenant, ns: str,
                                         f"{where!r} is {_outside(t, ns)}"))
         return
     h = app.helm
+    crossing_reported_here = cluster.flux.crossNamespaceRefs  # as in _bundle
     if app.flux_namespace != ns:
         problems.append(Problem(app.flux_namespace_path,
                                 f"the HelmRelease {app.name!r} would live in "
@@ -165,7 +168,7 @@ def _application(cluster: Cluster, app: Application, t: Tenant, ns: str,
                                 f"the chart would install into {app.install_namespace!r}, "
                                 f"{_outside(t, ns)}; install it into {ns!r}"))
     src = cluster.sources.get(h.source) if h.source else None
-    if src is not None and src.namespace != ns:
+    if src is not None and src.namespace != ns and crossing_reported_here:
         problems.append(Problem(f"{app.path}.helm.source",
                                 f"HelmRelease {app.name!r} of tenant {t.name!r} lives in {ns!r} "
                                 f"but its chart source {src.name!r} ({src.path}) lives in "
@@ -173,7 +176,7 @@ def _application(cluster: Cluster, app: Application, t: Tenant, ns: str,
                                 f"namespace; declare a source with namespace {ns!r}"))
     for i, dep in enumerate(h.dependsOn):
         other = cluster.helm_app_by_name.get(dep)
-        if other is not None and other.flux_namespace != ns:
+        if other is not None and other.flux_namespace != ns and crossing_reported_here:
             problems.append(Problem(f"{app.path}.helm.dependsOn[{i}]",
                                     f"HelmRelease {app.name!r} of tenant {t.name!r} lives in "
                                     f"{ns!r}, HelmRelease {dep!r} in {other.flux_namespace!r} "
