@@ -148,7 +148,7 @@ def _seconds(duration: str) -> float:
 
 def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
     for b in cluster.bundles():
-        bundle_timeout = b.timeout
+        bundle_timeout = b.timeout or b.interval  # Flux's default timeout: the interval
         for app in b.applications:
             t = app.helm.timeout if app.helm is not None else None
             if t and bundle_timeout and _seconds(t) > _seconds(bundle_timeout):

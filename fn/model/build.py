@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..kinds import crd_scopes
 from . import config as cfg
 from .cluster import Application, Bundle, Cluster, ConfigError, Node, Source
+from .defaults import effective_helm, inherit, kustomization_level
 from .rules import check_cluster
 from .salvage import UNSOUND, Salvage
 from .schema import Problem, Record
@@ -38,8 +39,10 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
     for i, s in enumerate(spec.sources):
         typ, src = next((t, r) for t, r in (("git", s.git), ("oci", s.oci), ("helm", s.helm),
                                             ("bucket", s.bucket)) if r is not None)
-        cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]"))
-    cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
+        cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]", s.spec))
+    top = spec.flux.defaults
+    inherited = (kustomization_level(top), (top.helm,) if top.helm is not None else ())
+    cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]", inherited)
                      for i, n in enumerate(spec.nodes)]
     cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))
     return cluster
@@ -63,15 +66,20 @@ def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) 
     return [p for p in found if not salvage.caused_by_drops(p, errors)]
 
 
-def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str) -> Node:
+def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str,
+          inherited: tuple[dict, tuple]) -> Node:
     node = Node(spec.name, cluster, parent, path, spec.source)
+    node.kustomization_defaults, node.helm_defaults = inherit(*inherited, spec.defaults)
     for i, b in enumerate(spec.bundles):
         bpath = f"{path}.bundles[{i}]"
         bundle = Bundle(b.name, b, node, bpath)
-        bundle.applications = [Application(a.name, a, bundle, f"{bpath}.applications[{j}]")
-                               for j, a in enumerate(b.applications)]
+        bundle.applications = [
+            Application(a.name, a, bundle, f"{bpath}.applications[{j}]",
+                        effective_helm(a.helm, node.helm_defaults) if a.helm is not None else None)
+            for j, a in enumerate(b.applications)]
         node.bundles.append(bundle)
-    node.children = [_node(c, cluster, node, f"{path}.children[{i}]")
+    inherited = (node.kustomization_defaults, node.helm_defaults)
+    node.children = [_node(c, cluster, node, f"{path}.children[{i}]", inherited)
                      for i, c in enumerate(spec.children)]
     return node
 

@@ -34,6 +34,7 @@ class Source:
     type: str  # git | oci | helm | bucket
     spec: Record  # the GitSource, OCISource, HelmSource or BucketSource
     path: str
+    overlay: dict | None = None  # the source's `spec` overlay
 
     @property
     def kind(self) -> str:
@@ -46,6 +47,7 @@ class Application:
     spec: Record  # Application
     bundle: "Bundle"
     path: str
+    effective_helm: Record | None = None  # helm with the defaults filled (fn.model.defaults)
 
     @property
     def type(self) -> str:
@@ -61,8 +63,10 @@ class Application:
 
     @property
     def helm(self) -> Record | None:
-        """The HelmApplication, or None for manifests and resources."""
-        return self.spec.helm
+        """The HelmApplication with its defaults filled (node and
+        spec.flux.defaults helm), or None for manifests and resources. What
+        the application itself says: `spec.helm`."""
+        return self.effective_helm if self.effective_helm is not None else self.spec.helm
 
     @property
     def chart_name(self) -> str:
@@ -114,26 +118,35 @@ class Bundle:
             node = node.parent
         return None
 
-    # -- Kustomization settings: the bundle's value, else spec.flux.defaults ----
+    # -- Kustomization settings: the closest that sets it (fn.model.defaults) --
+    def own_setting(self, key: str):
+        """A Kustomization setting as the bundle itself gives it: the typed
+        field, else its `kustomization` overlay; None when it says nothing."""
+        value = getattr(self.spec, key)
+        if value is None and self.spec.kustomization:
+            value = self.spec.kustomization.get(key)
+        return value
+
+    def setting(self, key: str):
+        """The bundle's own setting, else the closest default's."""
+        value = self.own_setting(key)
+        return self.node.kustomization_defaults.get(key) if value is None else value
+
     @property
     def interval(self) -> str:
-        return _first(self.spec.interval, self.cluster.defaults.interval)
+        return self.setting("interval")
 
     @property
-    def retry_interval(self) -> str:
-        return _first(self.spec.retryInterval, self.cluster.defaults.retryInterval)
+    def retry_interval(self) -> str | None:
+        return self.setting("retryInterval")
 
     @property
-    def timeout(self) -> str:
-        return _first(self.spec.timeout, self.cluster.defaults.timeout)
+    def timeout(self) -> str | None:
+        return self.setting("timeout")
 
     @property
     def prune(self) -> bool:
-        return _first(self.spec.prune, self.cluster.defaults.prune)
-
-
-def _first(value, default):
-    return default if value is None else value
+        return self.setting("prune")
 
 
 @dataclass(eq=False)
@@ -145,6 +158,10 @@ class Node:
     source: str | None = None
     bundles: list[Bundle] = field(default_factory=list)
     children: list["Node"] = field(default_factory=list)
+    # what its bundles inherit (fn.model.defaults.inherit): Kustomization spec
+    # fields, and the helm defaults records, farthest first
+    kustomization_defaults: dict = field(default_factory=dict)
+    helm_defaults: tuple = ()
 
     @property
     def segments(self) -> tuple[str, ...]:
