@@ -67,10 +67,10 @@ def settings(h) -> dict:
 def inherited(app: Application) -> dict:
     """The HelmRelease spec fields the defaults give an application (kure-fn's
     own first, then spec.flux.defaults.helm, then the nodes'), each level's
-    typed fields over its `release` overlay: the closest setting wins."""
+    `release` overlay over its typed fields: the closest setting wins."""
     spec: dict = BASE
     for level in app.bundle.node.helm_defaults:
-        spec = deep_merge(spec, deep_merge(level.release or {}, settings(level)))
+        spec = deep_merge(spec, deep_merge(settings(level), level.release or {}))
     return spec
 
 

@@ -164,6 +164,10 @@ def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
     b = cluster.bootstrap
+    if b is not None and b.instance and b.mode != "flux-operator":
+        problems.append(Problem("spec.bootstrap.instance",
+                                f"instance is merged into the FluxInstance, which mode {b.mode} does "
+                                "not write; remove it or set mode: flux-operator"))
     if b is None or b.sync is None:
         return
     sync = b.sync

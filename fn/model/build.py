@@ -68,7 +68,7 @@ def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) 
 
 def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str,
           inherited: tuple[dict, tuple]) -> Node:
-    node = Node(spec.name, cluster, parent, path, spec.source)
+    node = Node(spec.name, cluster, parent, path, spec.source, defaults=spec.defaults)
     node.kustomization_defaults, node.helm_defaults = inherit(*inherited, spec.defaults)
     for i, b in enumerate(spec.bundles):
         bpath = f"{path}.bundles[{i}]"

@@ -120,12 +120,13 @@ class Bundle:
 
     # -- Kustomization settings: the closest that sets it (fn.model.defaults) --
     def own_setting(self, key: str):
-        """A Kustomization setting as the bundle itself gives it: the typed
-        field, else its `kustomization` overlay; None when it says nothing."""
-        value = getattr(self.spec, key)
-        if value is None and self.spec.kustomization:
-            value = self.spec.kustomization.get(key)
-        return value
+        """A Kustomization setting as the bundle itself gives it: its
+        `kustomization` overlay (merged last, so it wins), else the typed
+        field; None when it says nothing."""
+        overlay = self.spec.kustomization
+        if overlay and overlay.get(key) is not None:
+            return overlay[key]
+        return getattr(self.spec, key)
 
     def setting(self, key: str):
         """The bundle's own setting, else the closest default's."""
@@ -162,6 +163,7 @@ class Node:
     # fields, and the helm defaults records, farthest first
     kustomization_defaults: dict = field(default_factory=dict)
     helm_defaults: tuple = ()
+    defaults: Record | None = None  # the node's own `defaults` (NodeDefaults)
 
     @property
     def segments(self) -> tuple[str, ...]:

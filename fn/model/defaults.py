@@ -20,10 +20,10 @@ HELM_DEFAULTS = tuple(k for k in HELM_APP.fields if k not in (*HELM_IDENTITY, "v
 
 def kustomization_level(d: Record) -> dict:
     """One level's Kustomization settings as Kustomization spec fields: its
-    `kustomization` overlay, its typed fields over it (a level that says both
-    means the typed one)."""
+    typed fields, its `kustomization` overlay over them (within one level the
+    overlay wins, as a bundle's own overlay wins over its typed fields)."""
     typed = {k: v for k in KUSTOMIZATION_SETTINGS if (v := getattr(d, k)) is not None}
-    return deep_merge(d.kustomization or {}, typed)
+    return deep_merge(typed, d.kustomization or {})
 
 
 def inherit(kustomization: dict, helm: tuple, d: Record | None) -> tuple[dict, tuple]:
