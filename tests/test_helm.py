@@ -545,14 +545,26 @@ def test_a_bundle_waits_for_its_releases_by_default():
     assert ks["spec"]["wait"] is True and "healthChecks" not in ks["spec"]
 
 
-@pytest.mark.parametrize("how", ["bundle", "defaults"])
+@pytest.mark.parametrize("how", ["spec.flux.defaults", "node defaults", "bundle healthChecks"])
 def test_without_wait_every_release_becomes_a_health_check(how):
+    user = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "web"}
     b = bundle("b", helm_app("web"), helm_app("api"),
-               **({"wait": False} if how == "bundle" else {}))
-    items = render(cluster(b, flux={"defaults": {"wait": False}} if how == "defaults" else None))
-    spec = kustomizations(items)["b"]["spec"]
+               **({"wait": False, "healthChecks": [user]} if how == "bundle healthChecks" else {}))
+    c = cluster(b, flux={"defaults": {"wait": False}} if how == "spec.flux.defaults" else None)
+    if how == "node defaults":
+        c["spec"]["nodes"][0]["defaults"] = {"wait": False}
+    spec = kustomizations(render(c))["b"]["spec"]
     assert spec["wait"] is False
-    assert spec["healthChecks"] == [hr_check("web"), hr_check("api")]
+    own = [user] if how == "bundle healthChecks" else []
+    assert spec["healthChecks"] == own + [hr_check("web"), hr_check("api")]
+
+
+@pytest.mark.parametrize("where", ["typed", "overlay"])
+def test_a_bundles_own_wait_false_without_health_checks_is_honoured(where):
+    b = bundle("b", helm_app("web"), **({"wait": False} if where == "typed"
+                                         else {"kustomization": {"wait": False}}))
+    spec = kustomizations(render(cluster(b)))["b"]["spec"]
+    assert spec["wait"] is False and "healthChecks" not in spec
 
 
 def test_user_health_checks_keep_the_releases_checked():
@@ -578,10 +590,16 @@ def test_examples_no_bundle_is_ready_before_its_releases(pkg):
 
 
 def test_long_helm_timeout_in_a_short_bundle_is_a_warning():
+    # no timeout set anywhere: Flux times the bundle out after its interval (10m)
     rc, doc = run_doc(resource_list([cluster(bundle("b", helm_app("web", timeout="20m")))]))
     assert rc == 0
     (w,) = [r for r in doc["results"] if r["severity"] == "warning"]
     assert w["field"]["path"] == f"{APP}.helm.timeout" and "at least 20m" in w["message"]
+    assert "(10m)" in w["message"]
+    rc, doc = run_doc(resource_list([cluster(bundle("b", helm_app("web", timeout="20m")),
+                                             flux={"defaults": {"timeout": "15m"}})]))
+    (w,) = [r for r in doc["results"] if r["severity"] == "warning"]
+    assert "(15m)" in w["message"]
     rc, doc = run_doc(resource_list([cluster(bundle("b", helm_app("web", timeout="20m"), timeout="30m"))]))
     assert not [r for r in doc["results"] if r["severity"] == "warning"]
 

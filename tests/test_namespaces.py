@@ -92,8 +92,8 @@ def test_objects_live_in_their_flux_namespace_and_references_name_the_target_nam
                 {"name": "cert-manager", "fluxNamespace": "cert-manager",
                  "helm": {"repository": "oci://quay.io/jetstack/charts/cert-manager",
                           "version": "v1.16.1"}}]}]},
-        {"name": "media", "fluxNamespace": "media", "bundles": [
-            {"name": "jellyfin", "dependsOn": ["cert-manager"], "wait": False,
+        {"name": "media", "fluxNamespace": "media", "defaults": {"wait": False}, "bundles": [
+            {"name": "jellyfin", "dependsOn": ["cert-manager"],
              "applications": [helm_app("jellyfin", helm={**CHART, "valuesConfigMap": True,
                                                          "values": {"a": 1},
                                                          "dependsOn": ["cert-manager"]})]}]}))

@@ -67,6 +67,19 @@ STRING = st.one_of(TRICKY, st.text(max_size=12))
 DURATION = st.sampled_from(["30s", "1m", "5m", "10m", "1h", "1h30m", "90s", "500ms", "2.5h"])
 KEY = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True)
 
+# defaults and overlays (docs/config.md, Defaults): valid Flux fields only
+KS_OVERLAY = st.fixed_dictionaries({}, optional={
+    "timeout": DURATION, "retryInterval": DURATION, "force": st.booleans(),
+    "deletionPolicy": st.sampled_from(["MirrorPrune", "Delete", "Orphan"]),
+    "commonMetadata": st.fixed_dictionaries({"labels": st.dictionaries(KEY, st.just("a"), max_size=2)})})
+HR_OVERLAY = st.fixed_dictionaries({}, optional={
+    "timeout": DURATION, "maxHistory": st.integers(0, 10),
+    "upgrade": st.fixed_dictionaries({"cleanupOnFail": st.booleans()})})
+DEFAULTS = st.fixed_dictionaries({}, optional={
+    "interval": DURATION, "timeout": DURATION, "wait": st.booleans(), "kustomization": KS_OVERLAY,
+    "helm": st.fixed_dictionaries({}, optional={"interval": DURATION, "release": HR_OVERLAY,
+                                                "values": st.dictionaries(KEY, st.integers(), max_size=2)})})
+
 
 def _values() -> st.SearchStrategy:
     leaf = st.none() | st.booleans() | st.integers(-10**20, 10**20) | STRING
@@ -134,6 +147,7 @@ def clusters(draw, flux_namespaces: bool = False):
         flux["defaults"] = {k: draw(v) for k, v in (("interval", DURATION), ("prune", st.booleans()),
                                                       ("wait", st.booleans()))
                             if draw(st.booleans())}
+        flux["defaults"].update(draw(DEFAULTS))
     if flux:
         spec["flux"] = flux
     if draw(st.booleans()):
@@ -178,6 +192,8 @@ def clusters(draw, flux_namespaces: bool = False):
                 b[key] = draw(strat)
         if draw(st.integers(0, 3)) == 0:
             b["postBuild"] = {"substitute": draw(st.dictionaries(KEY, STRING, min_size=1, max_size=3))}
+        if draw(st.integers(0, 4)) == 0:
+            b["kustomization"] = draw(KS_OVERLAY)
         bundles.append(name)
         external = by_type["git"] + by_type["bucket"]  # (an oci source may hold charts)
         if external and draw(st.integers(0, 4)) == 0:
@@ -231,6 +247,8 @@ def clusters(draw, flux_namespaces: bool = False):
                            ("driftDetection", st.sampled_from(["enabled", "warn"]))):
             if draw(st.integers(0, 3)) == 0:
                 h[key] = draw(strat)
+        if draw(st.integers(0, 4)) == 0:
+            h["release"] = draw(HR_OVERLAY)
         helm_apps.append(app_name)
         return h
 
@@ -239,6 +257,8 @@ def clusters(draw, flux_namespaces: bool = False):
         for word in draw(st.lists(st.sampled_from(NODE_WORDS), unique=True, max_size=3 - depth)):
             node: dict = {"name": word}
             place(node)
+            if draw(st.integers(0, 3)) == 0:
+                node["defaults"] = draw(DEFAULTS)
             bs = [bundle() for _ in range(draw(st.integers(0, 2)))]
             if bs:
                 node["bundles"] = bs

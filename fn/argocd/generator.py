@@ -127,8 +127,13 @@ def destination(cluster: Cluster, namespace: str | None = None) -> dict:
 
 
 def bundle_prune(bundle: Bundle) -> bool:
-    """The bundle's prune, else the automated sync default."""
+    """The bundle's prune, else the closest node default's, else the automated
+    sync default (spec.flux.defaults, a Flux section, plays no part)."""
     p = bundle.spec.prune
+    node = bundle.node
+    while p is None and node is not None:
+        p = node.defaults.prune if node.defaults is not None else None
+        node = node.parent
     return bundle.cluster.argocd.syncPolicy.automated.prune if p is None else p
 
 

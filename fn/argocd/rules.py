@@ -27,6 +27,10 @@ ARGOCD_HELM_ERRORS = {
     "serviceAccountName": ARGOCD_BUNDLE_ERRORS["serviceAccountName"],
 }
 ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap")
+# overlays of Flux objects (merged into specs Argo CD has no counterpart of)
+OVERLAY_ERROR = ("{key} is merged into the Flux {kind} spec, which gitops: argocd does not "
+                 "write; remove it or use gitops: flux")
+DEFAULTS_IGNORED = ("interval", "retryInterval", "timeout", "wait")
 
 
 def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
@@ -58,7 +62,14 @@ def validate(cluster: Cluster) -> list[Problem]:
                                                 "per tenant namespace that the Flux controllers "
                                                 "impersonate); with gitops: argocd confine teams "
                                                 "with AppProjects instead, or use gitops: flux"))
+    _defaults(cluster, problems)
+    for s in cluster.sources.values():
+        if s.overlay:
+            problems.append(Problem(f"{s.path}.spec", OVERLAY_ERROR.format(key="spec", kind=s.kind)))
     for b in cluster.bundles():
+        if b.spec.kustomization:
+            problems.append(Problem(f"{b.path}.kustomization",
+                                    OVERLAY_ERROR.format(key="kustomization", kind="Kustomization")))
         for key, why in ARGOCD_BUNDLE_ERRORS.items():
             if getattr(b.spec, key):
                 problems.append(Problem(f"{b.path}.{key}", f"{key} cannot be used with gitops: "
@@ -72,17 +83,10 @@ def validate(cluster: Cluster) -> list[Problem]:
                            f"{b.path}.source" if b.spec.source else f"{b.path}.path",
                            problems)
         for app in b.applications:
-            h, p = app.helm, f"{app.path}.helm"
+            h, p = app.spec.helm, f"{app.path}.helm"  # what the application says; defaults: _defaults
             if h is None:
                 continue
-            for key, why in ARGOCD_HELM_ERRORS.items():
-                if getattr(h, key):
-                    problems.append(Problem(f"{p}.{key}", f"{key} cannot be used with gitops: "
-                                                          f"argocd: {why}"))
-            for key in ARGOCD_HELM_IGNORED:
-                if getattr(h, key) not in (None, False):
-                    problems.append(warning(f"{p}.{key}", f"{key} tunes Flux's helm-controller and "
-                                                           "is ignored with gitops: argocd"))
+            _helm_fields(h, p, problems)
             if h.source in cluster.sources:
                 _argocd_source(cluster, cluster.sources[h.source], f"{p}.source", problems)
     for cycle in find_cycles(bundle_order(cluster)):
@@ -98,6 +102,40 @@ def validate(cluster: Cluster) -> list[Problem]:
                                           f"by {seen[name]}; rename one of them"))
         seen.setdefault(name, path)
     return problems
+
+
+def _helm_fields(h, path: str, problems: list[Problem]) -> None:
+    """Helm fields (of an application or of defaults) Argo CD cannot honour."""
+    for key, why in ARGOCD_HELM_ERRORS.items():
+        if getattr(h, key):
+            problems.append(Problem(f"{path}.{key}", f"{key} cannot be used with gitops: "
+                                                     f"argocd: {why}"))
+    for key in ARGOCD_HELM_IGNORED:
+        if getattr(h, key) not in (None, False):
+            problems.append(warning(f"{path}.{key}", f"{key} tunes Flux's helm-controller and "
+                                                     "is ignored with gitops: argocd"))
+    if h.release:
+        problems.append(Problem(f"{path}.release",
+                                OVERLAY_ERROR.format(key="release", kind="HelmRelease")))
+
+
+def _defaults(cluster: Cluster, problems: list[Problem]) -> None:
+    """spec.flux.defaults and node defaults: their helm part applies (values,
+    crds, createNamespace), the Flux Kustomization settings do not; a node's
+    prune does (fn.argocd.generator.bundle_prune)."""
+    levels = [("spec.flux.defaults", cluster.defaults, False)]
+    levels += [(f"{n.path}.defaults", n.defaults, True) for n in cluster.walk_nodes()
+               if n.defaults is not None]
+    for path, d, node in levels:
+        if d.kustomization:
+            problems.append(Problem(f"{path}.kustomization",
+                                    OVERLAY_ERROR.format(key="kustomization", kind="Kustomization")))
+        for key in DEFAULTS_IGNORED if node else ():  # spec.flux.defaults: filled, Flux's section
+            if getattr(d, key) is not None:
+                problems.append(warning(f"{path}.{key}", f"{key} tunes Flux and is ignored with "
+                                                         "gitops: argocd"))
+        if d.helm is not None:
+            _helm_fields(d.helm, f"{path}.helm", problems)
 
 
 def _helm_edge(cluster: Cluster, cycle: list[str]) -> str:

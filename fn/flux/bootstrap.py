@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..engine import Generated, canonical
 from ..layout.plan import TreePlan, repo_path
 from ..model.cluster import Cluster
+from ..model.profiles import deep_merge
 from ..model.schema import Record
 from .generator import KUSTOMIZE_API
 from .sources import sync_ref, sync_source
@@ -54,6 +55,8 @@ class BootstrapGenerator:
             if sync.secretRef is not None:
                 s["pullSecret"] = sync.secretRef.name
             spec["sync"] = s
+        if b.instance:
+            spec = deep_merge(spec, b.instance)
         return canonical({"apiVersion": "fluxcd.controlplane.io/v1", "kind": "FluxInstance",
                           "metadata": {"name": "flux", "namespace": cluster.namespace},
                           "spec": spec})

@@ -8,6 +8,7 @@ from ..engine import BundleGenerator, Generated, app_objects, canonical, present
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
+from ..model.profiles import deep_merge
 from .helm import HELM_API, helm_objects
 from .sources import ChartSources, source_object, tree_source_copy
 from .tenants import generated_tenants, service_account, tenant_namespaces
@@ -58,15 +59,13 @@ class ResourceGenerator(BundleGenerator):
         else:
             source_ref = {**cluster.source_ref.to_data(), "namespace": tree_source_namespace_of(bundle)}
             path = repo_path(plan.bundle_dir(bundle))
-        spec: dict = {
-            "interval": bundle.interval,
-            "retryInterval": bundle.retry_interval,
-            "timeout": bundle.timeout,
-            "path": path,
-            "prune": bundle.prune,
-            "sourceRef": source_ref,
-            "wait": effective_wait(bundle),
-        }
+        # the bundle's own typed fields over the defaults it inherits (spec.flux.defaults,
+        # nodes), its own kustomization overlay over both: the closest setting wins
+        spec: dict = {"path": path, "sourceRef": source_ref}
+        spec.update(present(interval=s.interval, retryInterval=s.retryInterval, timeout=s.timeout,
+                            prune=s.prune, wait=s.wait))
+        if s.wait is None and s.healthChecks:
+            spec["wait"] = False
         spec.update(present(force=s.force, suspend=s.suspend, targetNamespace=s.targetNamespace,
                             serviceAccountName=s.serviceAccountName or service_account(bundle)))
         if s.decryption is not None:
@@ -84,6 +83,8 @@ class ResourceGenerator(BundleGenerator):
         if bundle.depends_on:
             spec["dependsOn"] = [{"name": d, "namespace": bundle_namespace(cluster, d, ns)}
                                  for d in sorted(bundle.depends_on)]
+        spec = deep_merge(deep_merge(bundle.node.kustomization_defaults, spec),
+                          s.kustomization or {})
         return canonical({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
                           "metadata": meta, "spec": spec})
 
@@ -190,19 +191,25 @@ def namespace_objects(cluster: Cluster, generated: list[Generated]) -> list[Gene
 
 
 def effective_wait(bundle: Bundle) -> bool:
-    """wait as set on the bundle; unset with healthChecks: false (Flux ignores
-    healthChecks under wait); otherwise the cluster default."""
-    if bundle.spec.wait is not None:
-        return bundle.spec.wait
+    """wait as the bundle sets it (typed or in its kustomization overlay);
+    unset with healthChecks: false (Flux ignores healthChecks under wait);
+    otherwise the closest default (spec.flux.defaults: true)."""
+    own = bundle.own_setting("wait")
+    if own is not None:
+        return own
     if bundle.spec.healthChecks:
         return False
-    return bundle.cluster.defaults.wait
+    return bundle.setting("wait")
 
 
 def health_checks(bundle: Bundle) -> list[dict]:
     """The user's health checks; without wait, also every HelmRelease of the
-    bundle, so dependents start only once the releases are Ready."""
+    bundle, so dependents start only once the releases are Ready — unless the
+    bundle itself says wait: false and lists no health checks: that is honoured
+    as written (a default's wait: false is not the bundle saying so)."""
     checks = [c.to_data() for c in bundle.spec.healthChecks]
+    if bundle.own_setting("wait") is False and not checks:
+        return checks
     if not effective_wait(bundle):
         have = {(c.kind, c.name, c.namespace) for c in bundle.spec.healthChecks}
         for app in bundle.applications:

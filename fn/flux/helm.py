@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..engine import canonical, present
 from ..krm import yamlio
 from ..model.cluster import Application
+from ..model.profiles import deep_merge
 from .sources import ChartSources
 from .tenants import service_account
 
@@ -38,22 +39,16 @@ def values_config_map(app: Application) -> dict:
             "data": {VALUES_KEY: yamlio.dump(canonical(app.helm.values or {}))}}
 
 
-def helm_release(app: Application, charts: ChartSources) -> dict:
-    h = app.helm
-    cluster = app.cluster
-    ns = app.flux_namespace
-    target = app.install_namespace
-    spec: dict = {
-        "interval": h.interval or DEFAULT_INTERVAL,
-        "releaseName": h.releaseName or app.name,
-        "targetNamespace": target,
-        "storageNamespace": target,
-    }
-    spec.update(_chart(app, charts))
+def settings(h) -> dict:
+    """HelmRelease spec fields of a helm record's settings (those a default may
+    give, fn.model.defaults.HELM_DEFAULTS): an application's own, or a level
+    of defaults (which has the same field names)."""
+    spec: dict = present(interval=h.interval, timeout=h.timeout,
+                         serviceAccountName=h.serviceAccountName)
     install: dict = {}
     upgrade: dict = {}
-    if h.createNamespace and app.tenant is None:  # a tenant may not create namespaces
-        install["createNamespace"] = True
+    if h.createNamespace is not None:
+        install["createNamespace"] = h.createNamespace  # false: dropped when all is merged
     if h.crds:
         install["crds"] = h.crds
         upgrade["crds"] = h.crds
@@ -65,13 +60,40 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
         spec["install"] = install
     if upgrade:
         spec["upgrade"] = upgrade
-    spec.update(present(timeout=h.timeout,
-                        serviceAccountName=h.serviceAccountName or service_account(app.bundle)))
     if h.driftDetection:
         spec["driftDetection"] = {"mode": h.driftDetection}
-    if h.dependsOn:
+    return spec
+
+
+def inherited(app: Application) -> dict:
+    """The HelmRelease spec fields the defaults give an application (kure-fn's
+    own first, then spec.flux.defaults.helm, then the nodes'), each level's
+    `release` overlay over its typed fields: the closest setting wins."""
+    spec: dict = BASE
+    for level in app.bundle.node.helm_defaults:
+        spec = deep_merge(spec, deep_merge(settings(level), level.release or {}))
+    return spec
+
+
+BASE = {"interval": DEFAULT_INTERVAL, "install": {"createNamespace": True}}
+
+
+def helm_release(app: Application, charts: ChartSources) -> dict:
+    h = app.helm  # the effective values (values, valuesFrom, valuesConfigMap)
+    own = app.spec.helm
+    cluster = app.cluster
+    ns = app.flux_namespace
+    target = app.install_namespace
+    spec: dict = settings(own)
+    spec.update({
+        "releaseName": own.releaseName or app.name,
+        "targetNamespace": target,
+        "storageNamespace": target,
+    })
+    spec.update(_chart(app, charts))
+    if own.dependsOn:
         spec["dependsOn"] = [{"name": d, "namespace": release_namespace(cluster, d, ns)}
-                             for d in sorted(h.dependsOn)]
+                             for d in sorted(own.dependsOn)]
     values_from = [ref.to_data() for ref in h.valuesFrom]
     if h.valuesConfigMap:  # first, so the user's own entries still override it
         values_from.insert(0, {"kind": "ConfigMap", "name": values_config_map_name(app),
@@ -80,6 +102,17 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
         spec["values"] = h.values
     if values_from:
         spec["valuesFrom"] = values_from
+    spec = deep_merge(deep_merge(inherited(app), spec), own.release or {})
+    account = service_account(app.bundle)  # a tenant's reconciler
+    if account and not spec.get("serviceAccountName"):
+        spec["serviceAccountName"] = account
+    install = spec.get("install")
+    if install and app.tenant is not None:  # a tenant may not create namespaces
+        spec["install"] = install = {**install, "createNamespace": False}
+    if install and install.get("createNamespace") is False:  # Flux's default: not written
+        spec["install"] = install = {k: v for k, v in install.items() if k != "createNamespace"}
+        if not install:
+            del spec["install"]
     return canonical({"apiVersion": HELM_API, "kind": "HelmRelease",
                       "metadata": {"name": app.name, "namespace": ns}, "spec": spec},
                      keep=frozenset({"values"}))

@@ -153,7 +153,7 @@ def _seconds(duration: str) -> float:
 
 def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
     for b in cluster.bundles():
-        bundle_timeout = b.timeout
+        bundle_timeout = b.timeout or b.interval  # Flux's default timeout: the interval
         for app in b.applications:
             t = app.helm.timeout if app.helm is not None else None
             if t and bundle_timeout and _seconds(t) > _seconds(bundle_timeout):
@@ -169,6 +169,10 @@ def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
     b = cluster.bootstrap
+    if b is not None and b.instance and b.mode != "flux-operator":
+        problems.append(Problem("spec.bootstrap.instance",
+                                f"instance is merged into the FluxInstance, which mode {b.mode} does "
+                                "not write; remove it or set mode: flux-operator"))
     if b is None or b.sync is None:
         return
     sync = b.sync

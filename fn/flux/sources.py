@@ -9,6 +9,7 @@ from .. import lazy
 from ..engine import canonical, present
 from ..model.cluster import Application, Cluster, Source
 from ..model.schema import Record
+from ..model.profiles import deep_merge
 from ..records import dataclass
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
@@ -42,6 +43,8 @@ def source_object(src: Source, namespace: str, *, helm_chart: bool = False) -> d
     else:  # bucket
         spec.update(present(bucketName=s.bucketName, endpoint=s.endpoint, region=s.region,
                             provider=s.provider))
+    if src.overlay:
+        spec = deep_merge(spec, src.overlay)
     return canonical({"apiVersion": SOURCE_API, "kind": src.kind,
                       "metadata": {"name": src.name, "namespace": namespace}, "spec": spec})
 

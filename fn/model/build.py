@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..kinds import crd_scopes
 from . import config as cfg
 from .cluster import Application, Bundle, Cluster, ConfigError, Node, Source, Tenant
+from .defaults import effective_helm, inherit, kustomization_level
 from .rules import check_cluster
 from .salvage import UNSOUND, Salvage
 from .schema import Problem, Record
@@ -39,10 +40,13 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
         typ, src = next((t, r) for t, r in (("git", s.git), ("oci", s.oci), ("helm", s.helm),
                                             ("bucket", s.bucket)) if r is not None)
         cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]",
-                                                  s.namespace or spec.flux.namespace))
+                                                  namespace=s.namespace or spec.flux.namespace,
+                                                  overlay=s.spec))
     for i, t in enumerate(spec.tenants):
         cluster.tenants.setdefault(t.name, Tenant(t.name, t, f"spec.tenants[{i}]"))
-    cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
+    top = spec.flux.defaults
+    inherited = (kustomization_level(top), (top.helm,) if top.helm is not None else ())
+    cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]", inherited)
                      for i, n in enumerate(spec.nodes)]
     _tenant_sources(cluster, spec)
     for b in cluster.bundles():
@@ -72,8 +76,10 @@ def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) 
     return [p for p in found if not salvage.caused_by_drops(p, errors)]
 
 
-def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str) -> Node:
-    node = Node(spec.name, cluster, parent, path, spec.source, spec.tenant)
+def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str,
+          inherited: tuple[dict, tuple]) -> Node:
+    node = Node(spec.name, cluster, parent, path, spec.source, spec.tenant, defaults=spec.defaults)
+    node.kustomization_defaults, node.helm_defaults = inherit(*inherited, spec.defaults)
     # fluxNamespace, inherited downward: computed once here, read as attributes
     node.flux_namespace, node.flux_namespace_path = _flux_ns(
         spec, path, cluster, (parent.flux_namespace, parent.flux_namespace_path) if parent is not None
@@ -81,14 +87,18 @@ def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str) -> Nod
     for i, b in enumerate(spec.bundles):
         bpath = f"{path}.bundles[{i}]"
         bundle = Bundle(b.name, b, node, bpath)
-        inherited = bundle.flux_namespace, bundle.flux_namespace_path = _flux_ns(
+        ns_inherited = bundle.flux_namespace, bundle.flux_namespace_path = _flux_ns(
             b, bpath, cluster, (node.flux_namespace, node.flux_namespace_path))
         for j, a in enumerate(b.applications):
-            app = Application(a.name, a, bundle, f"{bpath}.applications[{j}]")
-            app.flux_namespace, app.flux_namespace_path = _flux_ns(a, app.path, cluster, inherited)
+            app = Application(a.name, a, bundle, f"{bpath}.applications[{j}]",
+                              effective_helm=effective_helm(a.helm, node.helm_defaults)
+                              if a.helm is not None else None)
+            app.flux_namespace, app.flux_namespace_path = _flux_ns(a, app.path, cluster,
+                                                                   ns_inherited)
             bundle.applications.append(app)
         node.bundles.append(bundle)
-    node.children = [_node(c, cluster, node, f"{path}.children[{i}]")
+    inherited = (node.kustomization_defaults, node.helm_defaults)
+    node.children = [_node(c, cluster, node, f"{path}.children[{i}]", inherited)
                      for i, c in enumerate(spec.children)]
     return node
 

@@ -35,6 +35,7 @@ class Source:
     spec: Record  # the GitSource, OCISource, HelmSource or BucketSource
     path: str
     namespace: str = ""  # of its Flux object: its own namespace, else spec.flux.namespace
+    overlay: dict | None = None  # the source's `spec` overlay
 
     @property
     def kind(self) -> str:
@@ -79,6 +80,7 @@ class Application:
     # ConfigMap): its fluxNamespace, else the bundle's; set by build
     flux_namespace: str = ""
     flux_namespace_path: str = ""  # the config field that sets it
+    effective_helm: Record | None = None  # helm with the defaults filled (fn.model.defaults)
 
     @property
     def type(self) -> str:
@@ -94,8 +96,10 @@ class Application:
 
     @property
     def helm(self) -> Record | None:
-        """The HelmApplication, or None for manifests and resources."""
-        return self.spec.helm
+        """The HelmApplication with its defaults filled (node and
+        spec.flux.defaults helm), or None for manifests and resources. What
+        the application itself says: `spec.helm`."""
+        return self.effective_helm if self.effective_helm is not None else self.spec.helm
 
     @property
     def chart_name(self) -> str:
@@ -184,25 +188,36 @@ class Bundle:
         return self.cluster.tenants.get(name) if name else None
 
     # -- Kustomization settings: the bundle's value, else spec.flux.defaults ----
+    # -- Kustomization settings: the closest that sets it (fn.model.defaults) --
+    def own_setting(self, key: str):
+        """A Kustomization setting as the bundle itself gives it: its
+        `kustomization` overlay (merged last, so it wins), else the typed
+        field; None when it says nothing."""
+        overlay = self.spec.kustomization
+        if overlay and overlay.get(key) is not None:
+            return overlay[key]
+        return getattr(self.spec, key)
+
+    def setting(self, key: str):
+        """The bundle's own setting, else the closest default's."""
+        value = self.own_setting(key)
+        return self.node.kustomization_defaults.get(key) if value is None else value
+
     @property
     def interval(self) -> str:
-        return _first(self.spec.interval, self.cluster.defaults.interval)
+        return self.setting("interval")
 
     @property
-    def retry_interval(self) -> str:
-        return _first(self.spec.retryInterval, self.cluster.defaults.retryInterval)
+    def retry_interval(self) -> str | None:
+        return self.setting("retryInterval")
 
     @property
-    def timeout(self) -> str:
-        return _first(self.spec.timeout, self.cluster.defaults.timeout)
+    def timeout(self) -> str | None:
+        return self.setting("timeout")
 
     @property
     def prune(self) -> bool:
-        return _first(self.spec.prune, self.cluster.defaults.prune)
-
-
-def _first(value, default):
-    return default if value is None else value
+        return self.setting("prune")
 
 
 @dataclass(eq=False)
@@ -218,6 +233,11 @@ class Node:
     # its fluxNamespace, else the parent's, else spec.flux.namespace; set by build
     flux_namespace: str = ""
     flux_namespace_path: str = ""  # the config field that sets it
+    # what its bundles inherit (fn.model.defaults.inherit): Kustomization spec
+    # fields, and the helm defaults records, farthest first
+    kustomization_defaults: dict = field(default_factory=dict)
+    helm_defaults: tuple = ()
+    defaults: Record | None = None  # the node's own `defaults` (NodeDefaults)
 
     @property
     def segments(self) -> tuple[str, ...]:

@@ -152,6 +152,8 @@ SOURCE = Obj("Source", {
     "git": GIT, "oci": OCI, "helm": HELM_REPO, "bucket": BUCKET,
     # fluxNamespace (docs/config.md, Where Flux objects live)
     "namespace": label("namespace of the source object (default spec.flux.namespace)"),
+    "spec": Any_("source spec fields, deep-merged over the spec kure-fn writes "
+                 "(see docs/config.md, Overlays)", kind=dict),
 }, "a named source", exactly_one=(("git", "oci", "helm", "bucket"),))
 
 # -- applications ------------------------------------------------------------
@@ -177,7 +179,7 @@ HELM_APP = Obj("HelmApplication", {
     "releaseName": Str("Helm release name (default: the application name)", pattern=DNS_SUBDOMAIN,
                        hint=SUBDOMAIN_HINT, max_len=53, min_len=1),
     "targetNamespace": label("namespace to install into (default: the application namespace)"),
-    "createNamespace": Field(Bool("create the target namespace"), default=True),
+    "createNamespace": Bool("create the target namespace (default true)"),
     "values": Any_("chart values, passed through exactly", kind=dict),
     "valuesConfigMap": Bool("keep values out of the HelmRelease: write them to a ConfigMap "
                             "<application>-values (key values.yaml) referenced first in valuesFrom"),
@@ -192,6 +194,8 @@ HELM_APP = Obj("HelmApplication", {
     "serviceAccountName": Str("service account to impersonate", min_len=1),
     "dependsOn": List(label("a helm application of this cluster"),
                       "helm applications to install first", unique=True),
+    "release": Any_("HelmRelease spec fields, deep-merged over the spec kure-fn writes "
+                    "(see docs/config.md, Overlays)", kind=dict),
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -327,7 +331,39 @@ BUNDLE = Obj("Bundle", {
     # fluxNamespace (docs/config.md, Where Flux objects live)
     "fluxNamespace": label("namespace of the bundle's Kustomization and, by default, of its "
                            "helm applications' Flux objects (default: the node's)"),
+    "kustomization": Any_("Kustomization spec fields, deep-merged over the spec kure-fn writes "
+                          "(see docs/config.md, Overlays)", kind=dict),
 })
+
+# -- defaults: spec.flux.defaults and a node's defaults, one definition --------
+
+# helm application fields that name what is installed, not how: never a default
+HELM_IDENTITY = ("chart", "version", "repository", "source", "releaseName", "targetNamespace",
+                 "dependsOn",
+                 "fluxNamespace")  # where the objects live: set on a node or a bundle instead
+KUSTOMIZATION_DEFAULTS = {"interval": "10m", "prune": True, "wait": True}  # what Flux requires
+
+
+def defaults_obj(title: str, doc: str, filled: bool) -> Obj:
+    """The defaults of bundles and helm applications: `filled` (spec.flux.defaults)
+    holds kure-fn's own defaults, a node's holds nothing (unset = inherit)."""
+    def typed(t, key):
+        if filled and key in KUSTOMIZATION_DEFAULTS:
+            return Field(t, default=KUSTOMIZATION_DEFAULTS[key])
+        return Field(t)
+    return Obj(title, {
+        "interval": typed(duration("reconcile interval of every bundle"), "interval"),
+        "retryInterval": typed(duration("retry interval after a failure (unset: Flux's)"),
+                               "retryInterval"),
+        "timeout": typed(duration("timeout of build, apply and health checks (unset: Flux's)"),
+                         "timeout"),
+        "prune": typed(Bool("delete objects removed from a bundle"), "prune"),
+        "wait": typed(Bool("wait for every applied object to be ready"), "wait"),
+        "kustomization": Any_("Kustomization spec fields for every bundle", kind=dict),
+        "helm": Obj(f"{title}Helm", {k: Field(f.type) for k, f in HELM_APP.fields.items()
+                                     if k not in HELM_IDENTITY},
+                    "helm application fields for every helm application (values deep-merge)"),
+    }, doc)
 
 NODE = Obj("Node", lambda node: {
     "name": Field(label("one directory level"), required=True),
@@ -338,6 +374,8 @@ NODE = Obj("Node", lambda node: {
     # fluxNamespace (docs/config.md, Where Flux objects live)
     "fluxNamespace": label("namespace of the Flux objects of this subtree (default: the parent "
                            "node's, else spec.flux.namespace)"),
+    "defaults": defaults_obj("NodeDefaults", "defaults of this subtree's bundles and helm "
+                                             "applications, over the parent's", filled=False),
 }, "a node of the tree")
 
 # -- tenants (flux create tenant) --------------------------------------------
@@ -368,13 +406,9 @@ FLUX = Obj("Flux", {
     "placement": Field(Str("where bundle Kustomizations are written",
                            enum=("separate", "integrated")), default="separate"),
     "sourceRef": Field(SOURCE_REF, default=FILL),
-    "defaults": Field(Obj("Defaults", {
-        "interval": Field(duration(), default="10m"),
-        "retryInterval": Field(duration(), default="2m"),
-        "timeout": Field(duration(), default="5m"),
-        "prune": Field(Bool(), default=True),
-        "wait": Field(Bool(), default=True),
-    }, "applied to every bundle unless the bundle sets it"), default=FILL),
+    "defaults": Field(defaults_obj("Defaults", "applied to every bundle and helm application "
+                                               "unless a node or the bundle sets it",
+                                   filled=True), default=FILL),
     # fluxNamespace (docs/config.md, Where Flux objects live)
     "crossNamespaceRefs": Field(Bool("false: the controllers run with --no-cross-namespace-refs; "
                                      "every reference kure-fn writes must stay in one namespace"),
@@ -404,6 +438,8 @@ BOOTSTRAP = Obj("Bootstrap", {
         "ref": Str("git: refs/heads/<branch> or refs/tags/<tag>; oci: a tag", min_len=1),
         "secretRef": SECRET_REF,
     }),
+    "instance": Any_("FluxInstance spec fields, deep-merged over the spec kure-fn writes "
+                     "(flux-operator mode; see docs/config.md, Overlays)", kind=dict),
 })
 
 SYNC_OPTION = r"[A-Za-z][A-Za-z0-9]*=.+"

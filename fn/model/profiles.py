@@ -240,6 +240,22 @@ def _record(value, origin: Origin) -> dict:
     return node
 
 
+def deep_merge(base: dict, over: dict) -> dict:
+    """`over` merged over `base`: mappings deep-merge, lists and scalars of
+    `over` replace. A new mapping; neither argument changes (unchanged parts
+    are shared, not copied). The one merge of overlays and defaults."""
+    if not over:
+        return base
+    if not base:
+        return over
+    out = dict(base)
+    for key, value in over.items():
+        old = out.get(key)
+        out[key] = deep_merge(old, value) if isinstance(old, dict) and isinstance(value, dict) \
+            else value
+    return out
+
+
 def _copy(value):
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
