@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..graph import find_cycles
 from ..model.cluster import Cluster
 from ..model.schema import Problem, warning
+from . import overlays
 
 
 def validate(cluster: Cluster) -> list[Problem]:
@@ -14,6 +15,7 @@ def validate(cluster: Cluster) -> list[Problem]:
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
                  _oci_sources, _ordering, _helm_timeouts, _bootstrap):
         rule(cluster, problems)
+    problems += overlays.validate(cluster)
     return problems
 
 

@@ -150,6 +150,7 @@ BUCKET = Obj("BucketSource", {
 SOURCE = Obj("Source", {
     "name": Field(subdomain("the source's name: the Flux object's name"), required=True),
     "git": GIT, "oci": OCI, "helm": HELM_REPO, "bucket": BUCKET,
+    "spec": Any_("overlay: Flux source spec fields, merged over the generated spec", kind=dict),
 }, "a named source", exactly_one=(("git", "oci", "helm", "bucket"),))
 
 # -- applications ------------------------------------------------------------
@@ -190,6 +191,7 @@ HELM_APP = Obj("HelmApplication", {
     "serviceAccountName": Str("service account to impersonate", min_len=1),
     "dependsOn": List(label("a helm application of this cluster"),
                       "helm applications to install first", unique=True),
+    "release": Any_("overlay: HelmRelease spec fields, merged over the generated spec", kind=dict),
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -317,6 +319,8 @@ BUNDLE = Obj("Bundle", {
     "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
                 schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),
+    "kustomization": Any_("overlay: Flux Kustomization spec fields, merged over the generated spec",
+                          kind=dict),
     "enabled": Bool("false removes this bundle (defined by a profile) from this cluster"),
 })
 
@@ -372,6 +376,7 @@ BOOTSTRAP = Obj("Bootstrap", {
         "ref": Str("git: refs/heads/<branch> or refs/tags/<tag>; oci: a tag", min_len=1),
         "secretRef": SECRET_REF,
     }),
+    "instance": Any_("overlay: FluxInstance spec fields, merged over the generated spec", kind=dict),
 })
 
 SYNC_OPTION = r"[A-Za-z][A-Za-z0-9]*=.+"

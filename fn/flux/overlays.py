@@ -1,0 +1,154 @@
+"""Spec overlays: Flux fields a config gives as plain mappings (bundle
+`kustomization`, helm `release`, source `spec`, `bootstrap.instance`, and the
+defaults' `kustomization` / `helm.release`), each checked against the shipped
+Flux v2.9 CRD schema of its kind (fn/flux/openapi.py) with config field paths.
+
+An overlay is a part of a spec, merged over the one kure-fn generates: no
+field is required in it, except inside list entries (a list replaces the
+generated one whole). A field kure-fn derives (`DERIVED`) has one owner, a
+typed field, and is an error in an overlay. The same reading of the CRD
+schema (`overlay_schema`) is exported as JSON Schema for editors
+(`json_definitions`).
+
+The CRD schemas are read only when a config has an overlay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model.cluster import SOURCE_KINDS, Cluster
+from ..model.schema import Problem, join
+
+# kind -> dotted spec field -> the typed field(s) that own it
+DERIVED: dict[str, dict[str, str]] = {
+    "Kustomization": {
+        "path": "the bundle's place in the tree (spec.layout and the nodes), or an external "
+                "bundle's `path`",
+        "sourceRef": "an external bundle's `source` (or its node's), or spec.flux.sourceRef",
+        "dependsOn": "the bundle's `dependsOn`",
+    },
+    "HelmRelease": {
+        "chart": "helm `chart`, `version` and `repository` or `source`",
+        "chartRef": "helm `repository` (an oci:// chart) or `source`",
+        "dependsOn": "helm `dependsOn`",
+        "targetNamespace": "helm `targetNamespace` (or the application's `namespace`)",
+        "values": "helm `values` (kure-fn moves them into a ConfigMap with valuesConfigMap)",
+        "valuesFrom": "helm `valuesFrom` (kure-fn adds the values ConfigMap to it)",
+    },
+    "FluxInstance": {
+        "sync.path": "spec.layout.root (the tree's directory)",
+    },
+}
+
+OVERLAY_KINDS = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepository",
+                 "HelmRepository", "Bucket", "FluxInstance")
+
+
+def sites(cluster: Cluster) -> Iterator[tuple[str, str, object]]:
+    """Every overlay a config gives: (Flux kind, config field path, value).
+    Defaults' overlays are read where a config has them (`getattr`: the
+    fields of spec.flux.defaults and nodes[].defaults)."""
+    spec = cluster.spec
+    yield from _defaults_sites(getattr(spec.flux, "defaults", None), "spec.flux.defaults")
+    for i, s in enumerate(spec.sources):
+        if s.spec is not None:
+            typ = next(t for t in SOURCE_KINDS if getattr(s, t) is not None)
+            yield SOURCE_KINDS[typ], f"spec.sources[{i}].spec", s.spec
+    if spec.bootstrap is not None and spec.bootstrap.instance is not None:
+        yield "FluxInstance", "spec.bootstrap.instance", spec.bootstrap.instance
+    for i, node in enumerate(spec.nodes):
+        yield from _node_sites(node, f"spec.nodes[{i}]")
+
+
+def _node_sites(node, path: str) -> Iterator[tuple[str, str, object]]:
+    yield from _defaults_sites(getattr(node, "defaults", None), f"{path}.defaults")
+    for i, b in enumerate(node.bundles):
+        bpath = f"{path}.bundles[{i}]"
+        if b.kustomization is not None:
+            yield "Kustomization", f"{bpath}.kustomization", b.kustomization
+        for j, app in enumerate(b.applications):
+            if app.helm is not None and app.helm.release is not None:
+                yield "HelmRelease", f"{bpath}.applications[{j}].helm.release", app.helm.release
+    for i, child in enumerate(node.children):
+        yield from _node_sites(child, f"{path}.children[{i}]")
+
+
+def _defaults_sites(defaults, path: str) -> Iterator[tuple[str, str, object]]:
+    if defaults is None:
+        return
+    overlay = getattr(defaults, "kustomization", None)
+    if overlay is not None:
+        yield "Kustomization", f"{path}.kustomization", overlay
+    helm = getattr(defaults, "helm", None)
+    release = getattr(helm, "release", None) if helm is not None else None
+    if release is not None:
+        yield "HelmRelease", f"{path}.helm.release", release
+
+
+def validate(cluster: Cluster) -> list[Problem]:
+    """Every problem of every overlay of `cluster`; reads no schema when it has none."""
+    problems: list[Problem] = []
+    for kind, path, value in sites(cluster):
+        problems += check(kind, value, path)
+    return problems
+
+
+def check(kind: str, value: object, path: str) -> list[Problem]:
+    """The problems of one overlay of a `kind` spec at config field `path`."""
+    from . import openapi
+    problems = []
+    for field, owner in DERIVED.get(kind, {}).items():
+        if _has(value, field):
+            problems.append(Problem(join(path, field), f"{field} is written by kure-fn from {owner}; "
+                                                       "set that instead (each Flux field has one owner)"))
+            value = _without(value, field.split("."))
+    problems += [Problem(p, m) for p, m in openapi.check(overlay_schema(kind), value, path)]
+    return problems
+
+
+def _has(value: dict, dotted: str) -> bool:
+    for key in dotted.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return False
+        value = value[key]
+    return True
+
+
+def _without(value: dict, keys: list[str]) -> dict:
+    """A copy of `value` without the field at `keys` (reported on its own)."""
+    if len(keys) == 1:
+        return {k: v for k, v in value.items() if k != keys[0]}
+    return {**value, keys[0]: _without(value[keys[0]], keys[1:])}
+
+
+# -- the CRD schema, read as an overlay's ---------------------------------------------
+
+_OVERLAY_SCHEMAS: dict[str, dict] = {}
+
+
+def overlay_schema(kind: str) -> dict:
+    """`kind`'s spec schema as an overlay reads it: derived fields removed,
+    nothing required along the mappings from the root (list entries keep
+    their `required`), CEL rules there that name a removed field dropped and
+    the others judged only on the fields the overlay gives."""
+    if kind not in _OVERLAY_SCHEMAS:
+        from . import openapi
+        _OVERLAY_SCHEMAS[kind] = _partial(openapi.schema(kind), set(DERIVED.get(kind, ())), "")
+    return _OVERLAY_SCHEMAS[kind]
+
+
+def _partial(s: dict, derived: set[str], here: str) -> dict:
+    s = {k: v for k, v in s.items() if k != "required"}
+    props = s.get("properties")
+    if props:
+        removed = [k for k in props if join(here, k) in derived]
+        s["properties"] = {k: _partial(v, derived, join(here, k)) if v.get("type") == "object" else v
+                           for k, v in props.items() if k not in removed}
+        rules = [r for r in s.get("x-kubernetes-validations") or ()
+                 if not any(f"self.{k}" in r.get("rule", "") for k in removed)]
+        if "x-kubernetes-validations" in s:
+            s["x-kubernetes-validations"] = rules
+    if s.get("x-kubernetes-validations"):
+        s["x-kure-partial"] = True  # a rule that reads an absent field passes (fn/flux/openapi.py)
+    return s
