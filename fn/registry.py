@@ -26,6 +26,21 @@ def engine_for_cluster(cluster):
     return engine_for(cluster.gitops)
 
 
+def schema_text() -> str:
+    """The config's JSON Schema (`kure-fn schema`) with every engine's
+    definitions of the free-form fields it reads (Flux: the spec overlays)."""
+    from .model.config import schema_text as model_schema_text
+    from .model.schema import SchemaExtension
+    merged = SchemaExtension()
+    for name in ENGINES:
+        ext = engine_for(name).schema_extension()
+        if ext is not None:
+            merged.fields.update(ext.fields)
+            merged.all_of.update(ext.all_of)
+            merged.definitions.update(ext.definitions)
+    return model_schema_text(merged)
+
+
 def build_cluster(doc: dict, file: str | None = None):
     """A validated Cluster: the model's checks, then its engine's. Raises
     `ConfigError` with every problem; warnings stay on `cluster.warnings`."""

@@ -157,3 +157,29 @@ def test_the_overlay_schema_drops_required_and_derived_fields_but_keeps_list_ent
     k = overlays.overlay_schema("Kustomization")
     assert k["properties"]["healthChecks"]["items"]["required"] == ["kind", "name"]
     assert "required" not in k["properties"]["decryption"]
+
+
+def test_the_json_schema_export_reads_every_keyword_the_shipped_schemas_use():
+    """A keyword `overlays._json_schema` does not know would be dropped silently."""
+    seen: set = set()
+
+    def walk(s):
+        seen.update(s)
+        for sub in [*(s.get("properties") or {}).values(), s.get("items"), s.get("additionalProperties")]:
+            if isinstance(sub, dict):
+                walk(sub)
+    for kind in overlays.OVERLAY_KINDS:
+        walk(overlays.overlay_schema(kind))
+    assert seen <= set(overlays.HANDLED), seen - set(overlays.HANDLED)
+
+
+def test_the_overlay_definitions_for_editors():
+    defs = overlays.schema_extension().definitions
+    hr = defs["HelmReleaseOverlay"]
+    assert "chart" not in hr["properties"] and "required" not in hr
+    assert hr["additionalProperties"] is False
+    assert "values" not in hr["properties"] and "upgrade" in hr["properties"]
+    assert "path" not in defs["FluxInstanceOverlay"]["properties"]["sync"]["properties"]
+    k = defs["KustomizationOverlay"]
+    assert k["properties"]["healthChecks"]["items"]["required"] == ["kind", "name"]
+    assert k["properties"]["postBuild"]["properties"]["substitute"]["additionalProperties"] == {"type": "string"}

@@ -152,3 +152,65 @@ def _partial(s: dict, derived: set[str], here: str) -> dict:
     if s.get("x-kubernetes-validations"):
         s["x-kure-partial"] = True  # a rule that reads an absent field passes (fn/flux/openapi.py)
     return s
+
+
+# -- JSON Schema for editors (`kure-fn schema`) ----------------------------------------
+
+# (config object title, field) -> the Flux kind of the overlay it holds; a
+# declared source's `spec` takes the kind of its type (SOURCE_KINDS)
+SCHEMA_SITES = {("Bundle", "kustomization"): "Kustomization",
+                ("HelmApplication", "release"): "HelmRelease",
+                ("Bootstrap", "instance"): "FluxInstance"}
+
+
+def definition_name(kind: str) -> str:
+    return f"{kind}Overlay"
+
+
+def schema_extension():
+    """The overlays' JSON Schema: one definition per kind, built from the
+    shipped CRD schema as `overlay_schema` reads it, closed where the CRD is;
+    a source's `spec` is chosen by the source's type."""
+    from ..model.schema import SchemaExtension
+    from . import openapi
+    ref = {kind: {"$ref": f"#/definitions/{definition_name(kind)}"} for kind in OVERLAY_KINDS}
+    fields = {site: ref[kind] for site, kind in SCHEMA_SITES.items()}
+    fields["Source", "spec"] = {"type": "object", "description": "overlay: Flux source spec fields, "
+                                "merged over the generated spec (the kind follows the source type)"}
+    all_of = {"Source": [{"if": {"required": [typ], "properties": {typ: {"type": "object"}}},
+                          "then": {"properties": {"spec": {"anyOf": [ref[kind], {"type": "null"}]}}}}
+                         for typ, kind in SOURCE_KINDS.items()]}
+    definitions = {}
+    for kind in OVERLAY_KINDS:
+        s = _json_schema(overlay_schema(kind))
+        api = openapi.index()["kinds"][kind]["apiVersion"]
+        s["description"] = (f"overlay: fields of a {kind} ({api}) .spec, merged over the one "
+                            "kure-fn generates; fields kure-fn derives are set by their typed fields")
+        definitions[definition_name(kind)] = s
+    return SchemaExtension(fields=fields, all_of=all_of, definitions=definitions)
+
+
+_JSON_KEYS = ("type", "description", "properties", "required", "items", "enum", "pattern",
+              "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems", "default")
+# what the shipped schemas hold besides (tests/test_overlays.py keeps the list true)
+HANDLED = _JSON_KEYS + ("$comment", "additionalProperties",
+                        "x-kubernetes-preserve-unknown-fields", "x-kubernetes-validations",
+                        "x-kure-partial")
+
+
+def _json_schema(s: dict) -> dict:
+    """A Kubernetes structural schema as JSON Schema (draft 7), with the
+    verdicts of fn/flux/openapi.py but for CEL rules: unknown fields are
+    errors where the CRD is closed."""
+    out = {k: s[k] for k in _JSON_KEYS if k in s}
+    if "properties" in out:
+        out["properties"] = {k: _json_schema(v) for k, v in out["properties"].items()}
+    if isinstance(out.get("items"), dict):
+        out["items"] = _json_schema(out["items"])
+    extra = s.get("additionalProperties")
+    if isinstance(extra, dict):
+        out["additionalProperties"] = _json_schema(extra)
+    elif s.get("type") == "object" and extra is not True \
+            and not s.get("x-kubernetes-preserve-unknown-fields"):
+        out["additionalProperties"] = False
+    return out

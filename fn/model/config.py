@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from .. import lazy
-from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join,
-                     json_schema_document, yaml_text)
+from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, Problem, SchemaExtension, Str,
+                     StrMap, join, json_schema_document, yaml_text)
 
 API_VERSION = "fn.kure.dev/v1alpha1"
 API_GROUP = API_VERSION.split("/")[0]
@@ -476,16 +476,17 @@ PROFILE = Obj("Profile", {
    "in spec.profiles")
 
 
-def json_schema() -> dict:
+def json_schema(extension: SchemaExtension | None = None) -> dict:
     """One schema for every kure-fn document: a Profile, a Cluster with
     profiles (a part of its config: nothing required but names) and a Cluster
-    written out in full."""
+    written out in full. `extension`: the engines' schemas of free-form
+    fields (overlays), from `fn.registry.schema_text`."""
     def partial(root: Obj) -> tuple[dict, dict]:
-        doc = json_schema_document(root, partial=True)
+        doc = json_schema_document(root, partial=True, extension=extension)
         defs = doc.pop("definitions", {})
         doc["required"] = ["apiVersion", "kind", "metadata"]
         return doc, defs
-    cluster = json_schema_document(CLUSTER)
+    cluster = json_schema_document(CLUSTER, extension=extension)
     defs = cluster.pop("definitions", {})
     profile, profile_defs = partial(PROFILE)
     with_profiles, partial_defs = partial(CLUSTER)
@@ -499,11 +500,13 @@ def json_schema() -> dict:
                             "properties": {"spec": {"required": ["profiles"]}}},
                      "then": {"$ref": "#/definitions/PartialCluster"},
                      "else": {"$ref": "#/definitions/Cluster"}},
-            "definitions": {**defs, **profile_defs, **partial_defs, "Cluster": cluster,
-                            "PartialCluster": with_profiles, "Profile": profile}}
+            "definitions": {**defs, **profile_defs, **partial_defs,
+                            **(extension.definitions if extension else {}),
+                            "Cluster": cluster, "PartialCluster": with_profiles, "Profile": profile}}
 
 
-def schema_text() -> str:
-    """The JSON Schema as published in schemas/cluster.schema.json."""
+def schema_text(extension: SchemaExtension | None = None) -> str:
+    """The JSON Schema as published in schemas/cluster.schema.json (with the
+    engines' `extension`: `fn.registry.schema_text`)."""
     import json
-    return json.dumps(json_schema(), indent=2) + "\n"
+    return json.dumps(json_schema(extension), indent=2) + "\n"
