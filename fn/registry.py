@@ -1,7 +1,7 @@
 """The engine registry: GitOps tool name → engine, and the one way to turn a
 config document into a validated cluster (model rules, then the engine's).
 
-Only the shells (function, directory mode, the public API) import this
+Only the shells (function, directory mode, command line, the public API) import this
 module; engines never do.
 """
 
