@@ -91,6 +91,9 @@ def validate(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
     for kind, path, value in sites(cluster):
         problems += check(kind, value, path)
+    for app in cluster.applications():  # typed, but passed through: checked as a part of the spec
+        if app.helm is not None and app.helm.postRenderers:
+            problems += check("HelmRelease", {"postRenderers": app.helm.postRenderers}, f"{app.path}.helm")
     return problems
 
 
@@ -175,6 +178,9 @@ def schema_extension():
     from . import openapi
     ref = {kind: {"$ref": f"#/definitions/{definition_name(kind)}"} for kind in OVERLAY_KINDS}
     fields = {site: ref[kind] for site, kind in SCHEMA_SITES.items()}
+    fields["HelmApplication", "postRenderers"] = {
+        "type": "array", "description": "post-renderers applied to the rendered chart, as in Flux",
+        "items": {"$ref": f"#/definitions/{definition_name('HelmRelease')}/properties/postRenderers/items"}}
     fields["Source", "spec"] = {"type": "object", "description": "overlay: Flux source spec fields, "
                                 "merged over the generated spec (the kind follows the source type)"}
     all_of = {"Source": [{"if": {"required": [typ], "properties": {typ: {"type": "object"}}},

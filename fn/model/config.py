@@ -192,6 +192,26 @@ HELM_APP = Obj("HelmApplication", {
     "dependsOn": List(label("a helm application of this cluster"),
                       "helm applications to install first", unique=True),
     "release": Any_("overlay: HelmRelease spec fields, merged over the generated spec", kind=dict),
+    # typed Flux fields (docs/config.md, "Flux fields: typed and overlays")
+    "strategy": Str("what Helm does after a failed install or upgrade: RetryOnFailure retries "
+                    "without rollback, RemediateOnFailure remediates (rolls back)",
+                    enum=("RetryOnFailure", "RemediateOnFailure")),
+    "test": Obj("HelmTest", {
+        "enable": Field(Bool("run the chart's Helm tests after install and upgrade"), default=True),
+        "ignoreFailures": Bool("a failed test does not fail the release"),
+        "timeout": duration("timeout of the tests"),
+    }, "Helm tests: test: {} runs them"),
+    "postRenderers": List(Any_("a Flux post-renderer, e.g. {kustomize: {patches: [...]}}", kind=dict),
+                          "post-renderers applied to the rendered chart, as in Flux"),
+    "upgrade": Obj("HelmUpgrade", {
+        "cleanupOnFail": Bool("delete new resources created by a failed upgrade"),
+        "force": Bool("replace resources on upgrade (delete and recreate when needed)"),
+        "preserveValues": Bool("reuse the last release's values and merge in the new ones"),
+        "disableWait": Bool("do not wait for resources to be ready"),
+        "disableHooks": Bool("do not run chart hooks"),
+    }, "Helm upgrade options"),
+    "maxHistory": Int("release revisions Helm keeps (0: no limit; Flux default 5)", minimum=0),
+    "suspend": Bool("suspend reconciliation of the release"),
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -321,6 +341,32 @@ BUNDLE = Obj("Bundle", {
     "applications": List(APPLICATION, "what the bundle renders"),
     "kustomization": Any_("overlay: Flux Kustomization spec fields, merged over the generated spec",
                           kind=dict),
+    # typed Flux fields (docs/config.md, "Flux fields: typed and overlays")
+    "healthCheckExprs": List(Obj("HealthCheckExpr", {
+        "apiVersion": Field(Str("apiVersion of the kind, e.g. cert-manager.io/v1", min_len=1),
+                            required=True),
+        "kind": Field(Str("the kind the expressions judge", min_len=1), required=True),
+        "current": Field(Str("CEL: true when the object is ready", min_len=1), required=True),
+        "failed": Str("CEL: true when the object failed", min_len=1),
+        "inProgress": Str("CEL: true while the object is progressing", min_len=1),
+    }), "CEL health checks of custom kinds"),
+    "deletionPolicy": Str("what happens to the objects when the Kustomization is deleted",
+                          enum=("MirrorPrune", "Delete", "WaitForTermination", "Orphan")),
+    "commonMetadata": Obj("CommonMetadata", {
+        "labels": StrMap("labels added to every object of the bundle"),
+        "annotations": StrMap("annotations added to every object of the bundle"),
+    }),
+    "namePrefix": Str("prefix of every object name of the bundle", min_len=1, max_len=200),
+    "nameSuffix": Str("suffix of every object name of the bundle", min_len=1, max_len=200),
+    "kubeConfig": Obj("KubeConfig", {
+        "secretRef": Obj("KubeConfigSecretRef", {
+            "name": Field(subdomain("a Secret in the Flux namespace"), required=True),
+            "key": Str("the key that holds the kubeconfig (default value or value.yaml)", min_len=1),
+        }),
+        "configMapRef": Obj("KubeConfigConfigMapRef", {
+            "name": Field(subdomain("a ConfigMap in the Flux namespace"), required=True),
+        }),
+    }, "apply the bundle to a remote cluster", exactly_one=(("secretRef", "configMapRef"),)),
     "enabled": Bool("false removes this bundle (defined by a profile) from this cluster"),
 })
 
