@@ -183,3 +183,44 @@ def test_the_overlay_definitions_for_editors():
     k = defs["KustomizationOverlay"]
     assert k["properties"]["healthChecks"]["items"]["required"] == ["kind", "name"]
     assert k["properties"]["postBuild"]["properties"]["substitute"]["additionalProperties"] == {"type": "string"}
+
+
+# -- typed Flux fields ----------------------------------------------------------------
+
+def test_typed_post_renderers_are_checked_against_the_crd():
+    doc = copy.deepcopy(BASE)
+    doc["spec"]["nodes"][0]["bundles"][0]["applications"][0]["helm"]["postRenderers"] = [
+        {"kustomize": {"patchesStrategicMerge": []}}]
+    assert problems(doc) == [
+        f"{BUNDLE}.applications[0].helm.postRenderers[0].kustomize.patchesStrategicMerge: unknown field "
+        "'patchesStrategicMerge'; known fields: images, patches"]
+
+
+def test_typed_fields_are_written_as_flux_expects():
+    from fn.flux import generator, openapi
+    from fn.flux.helm import helm_release
+    from fn.flux.sources import ChartSources
+    from fn.layout.plan import TreePlan
+    doc = copy.deepcopy(BASE)
+    bundle = doc["spec"]["nodes"][0]["bundles"][0]
+    bundle.update(kubeConfig={"configMapRef": {"name": "remote"}}, namePrefix="a-",
+                  commonMetadata={"annotations": {"x": "y"}})
+    bundle["applications"][0]["helm"].update(strategy="RemediateOnFailure", test={},
+                                             upgrade={"force": True}, maxHistory=0)
+    cluster = build(doc)
+    b = next(cluster.bundles())
+    k = generator.ResourceGenerator().kustomization(b, TreePlan.for_cluster(cluster))["spec"]
+    assert (k["kubeConfig"], k["namePrefix"], k["commonMetadata"]) == (
+        {"configMapRef": {"name": "remote"}}, "a-", {"annotations": {"x": "y"}})
+    hr = helm_release(b.applications[0], ChartSources(cluster))["spec"]
+    assert hr["install"]["strategy"] == hr["upgrade"]["strategy"] == {"name": "RemediateOnFailure"}
+    assert (hr["test"], hr["upgrade"]["force"], hr["maxHistory"]) == ({"enable": True}, True, 0)
+    assert openapi.validate("Kustomization", k) == openapi.validate("HelmRelease", hr) == []
+
+
+def test_kube_config_takes_one_reference():
+    doc = copy.deepcopy(BASE)
+    doc["spec"]["nodes"][0]["bundles"][0]["kubeConfig"] = {"secretRef": {"name": "a"},
+                                                           "configMapRef": {"name": "b"}}
+    assert problems(doc) == [f"{BUNDLE}.kubeConfig: set exactly one of secretRef, configMapRef "
+                             "(found secretRef and configMapRef)"]

@@ -164,5 +164,6 @@ def test_corpus_covers_every_part_of_the_schema():
     text = (CORPUS / "bad.yaml").read_text()
     for key in ("flux", "layout", "output", "sources", "nodes", "children", "bundles",
                 "applications", "helm", "manifests", "resources", "bootstrap", "postBuild",
-                "healthChecks", "patches", "decryption", "valuesFrom", "remediation"):
+                "healthChecks", "patches", "decryption", "valuesFrom", "remediation",
+                "kubeConfig", "healthCheckExprs", "upgrade", "strategy", "commonMetadata"):
         assert re.search(rf"\b{key}:", text), key
