@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             from .render import main as render_main
             return render_main(args[1:])
         if args[0] == "schema":
-            from .model.config import schema_text
+            from .registry import schema_text
             sys.stdout.write(schema_text())
             return 0
         if args[0] == "docs":  # hidden: regenerates docs/reference.md

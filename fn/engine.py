@@ -142,6 +142,11 @@ class WorkflowEngine:
         (`fn.fleet`); e.g. Argo CD Applications, all in one namespace."""
         return []
 
+    def schema_extension(self):
+        """JSON Schema of the config's free-form fields this engine gives
+        meaning to (a `fn.model.schema.SchemaExtension`), or None."""
+        return None
+
     def listed_if_present(self, cluster) -> frozenset[str]:
         """Files the tree lists when they exist in the repository but never
         generates (and never takes as `resources`), e.g. gotk-components.yaml."""

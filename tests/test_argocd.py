@@ -288,6 +288,13 @@ def test_bundle_waves_are_the_depth_in_the_dependency_graph(cluster):
             assert wave(apps[f"prod-{b.name}"]) > wave(apps[f"prod-{dep}"])
 
 
+def test_a_suspended_helm_application_syncs_only_by_hand():
+    c = config(lambda c: bundles(c, "cert-manager")["applications"][0]["helm"].update(suspend=True))
+    apps = apps_by_name(Engine().generate_from_cluster(load_cluster(c)))
+    assert "automated" not in apps["prod-cert-manager-cert-manager"]["spec"]["syncPolicy"]
+    assert "automated" in apps["prod-cert-manager-trust-manager"]["spec"]["syncPolicy"]
+
+
 def test_helm_waves_inside_a_bundle(cluster):
     apps = apps_by_name(Engine().generate_from_cluster(cluster))
     assert wave(apps["prod-cert-manager-cert-manager"]) == 0
@@ -338,9 +345,19 @@ def run_config(c):
     (lambda c: c["spec"]["nodes"].append({"name": "argocd"}), "spec.nodes[2].name", "argocd directory"),
     (lambda c: c["spec"]["nodes"].append({"name": "x", "bundles": [{"name": "cert-manager-cert-manager"}]}),
      "spec.nodes[0].bundles[1].applications[0].name", "already used"),
+    (lambda c: bundles(c, "cert-manager")["applications"][0]["helm"].update(
+        postRenderers=[{"kustomize": {"images": [{"name": "a", "newTag": "1"}]}}]),
+     "spec.nodes[0].bundles[1].applications[0].helm.postRenderers", "post-renderer"),
+    (lambda c: bundles(c, "crds").update(kubeConfig={"secretRef": {"name": "remote"}}),
+     "spec.nodes[0].bundles[0].kubeConfig", "spec.argocd.destination"),
+    (lambda c: bundles(c, "crds").update(namePrefix="prod-"),
+     "spec.nodes[0].bundles[0].namePrefix", "not mapped"),
+    (lambda c: bundles(c, "crds").update(commonMetadata={"labels": {"a": "b"}}),
+     "spec.nodes[0].bundles[0].commonMetadata", "selectors"),
 ], ids=["no-repoURL", "bad-repoURL", "server-and-name", "bad-sync-option", "unknown-engine",
         "bucket-source", "git-semver", "postBuild", "decryption", "serviceAccountName", "valuesFrom",
-        "helm-dependency-cycle", "argocd-directory", "application-name-collision"])
+        "helm-dependency-cycle", "argocd-directory", "application-name-collision", "postRenderers",
+        "kubeConfig", "namePrefix", "commonMetadata"])
 def test_bad_argocd_config_is_an_error_and_items_come_back(mutate, field_path, words):
     c = config(mutate)
     rc, doc = run_config(c)
@@ -356,13 +373,16 @@ def test_flux_only_settings_are_warnings():
         c["spec"]["flux"] = {"namespace": "flux-system"}
         c["spec"]["bootstrap"] = {"fluxVersion": "2.9.x"}
         bundles(c, "crds").update(timeout="5m", wait=True)
-        bundles(c, "cert-manager")["applications"][0]["helm"].update(driftDetection="enabled")
+        bundles(c, "crds").update(deletionPolicy="Orphan")
+        bundles(c, "cert-manager")["applications"][0]["helm"].update(
+            driftDetection="enabled", strategy="RetryOnFailure", maxHistory=3)
     rc, doc = run_config(config(mutate))
     assert rc == 0
     warned = {r["field"]["path"] for r in doc["results"] if r["severity"] == "warning"}
+    helm = "spec.nodes[0].bundles[1].applications[0].helm"
     assert warned == {"spec.flux", "spec.bootstrap", "spec.nodes[0].bundles[0].timeout",
-                      "spec.nodes[0].bundles[0].wait",
-                      "spec.nodes[0].bundles[1].applications[0].helm.driftDetection"}
+                      "spec.nodes[0].bundles[0].wait", "spec.nodes[0].bundles[0].deletionPolicy",
+                      f"{helm}.driftDetection", f"{helm}.strategy", f"{helm}.maxHistory"}
     assert not any(o["kind"] == "FluxInstance" for o in generated(doc))
 
 

@@ -191,14 +191,14 @@ def test_source_and_instance_overlays():
                   sources=[{"name": "repo", "git": {"url": "https://github.com/acme/repo"},
                             "spec": {"timeout": "2m", "sparseCheckout": ["deploy"]}}],
                   bootstrap={"fluxVersion": "2.9.x", "instance": {"cluster": {"type": "kubernetes"},
-                                                                  "distribution": {"artifact": "x"}}})
+                                                                  "distribution": {"artifact": "oci://x"}}})
     items = render(cfg)
     repo = of_kind(items, "source.toolkit.fluxcd.io/v1", "GitRepository")["repo"]
     assert repo["timeout"] == "2m" and repo["sparseCheckout"] == ["deploy"]
     assert repo["ref"] == {"branch": "main"}
     instance = of_kind(items, "fluxcd.controlplane.io/v1", "FluxInstance")["flux"]
     assert instance["cluster"] == {"type": "kubernetes"}
-    assert instance["distribution"] == {"artifact": "x", "registry": "ghcr.io/fluxcd", "version": "2.9.x"}
+    assert instance["distribution"] == {"artifact": "oci://x", "registry": "ghcr.io/fluxcd", "version": "2.9.x"}
 
 
 # -- Argo CD -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from fn.model import config as cfg
 from fn.model.profiles import Layer, resolve
 from fn import ConfigError
 from fn import load_cluster as build
+from fn.registry import schema_text
 from helpers import BIN, REPO, example_dirs
 
 SCHEMA_FILE = REPO / "schemas" / "cluster.schema.json"
@@ -104,7 +105,7 @@ def schema_accepts(doc) -> bool:
 
 
 def test_committed_schema_is_the_models():
-    assert SCHEMA_FILE.read_text() == cfg.schema_text(), \
+    assert SCHEMA_FILE.read_text() == schema_text(), \
         "schemas/cluster.schema.json is stale: run `kure-fn schema > schemas/cluster.schema.json`"
 
 
@@ -140,10 +141,29 @@ def test_cross_field_rules_are_beyond_the_schema(doc):
         build(doc)
 
 
+@pytest.mark.parametrize("doc", corpus("overlays.yaml"))
+def test_bad_overlays_fail_schema_and_the_flux_engine(doc):
+    """Overlays are free-form for the field-level model; the Flux engine checks
+    them against the CRD schemas, and the JSON Schema carries those too."""
+    assert model_accepts(doc)
+    assert not schema_accepts(doc)
+    with pytest.raises(ConfigError):
+        build(doc)
+
+
+def test_a_profile_with_a_bad_overlay_fails_the_schema():
+    doc = {"apiVersion": "fn.kure.dev/v1alpha1", "kind": "Profile", "metadata": {"name": "p"},
+           "spec": {"nodes": [{"name": "a", "bundles": [{"name": "b", "kustomization": {"wait": 1}}]}]}}
+    assert not schema_accepts(doc)
+    doc["spec"]["nodes"][0]["bundles"][0]["kustomization"] = {"wait": False}
+    assert schema_accepts(doc)
+
+
 def test_corpus_covers_every_part_of_the_schema():
     """Each object type of the config appears in the bad corpus at least once."""
     text = (CORPUS / "bad.yaml").read_text()
     for key in ("flux", "layout", "output", "sources", "nodes", "children", "bundles",
                 "applications", "helm", "manifests", "resources", "bootstrap", "postBuild",
-                "healthChecks", "patches", "decryption", "valuesFrom", "remediation"):
+                "healthChecks", "patches", "decryption", "valuesFrom", "remediation",
+                "kubeConfig", "healthCheckExprs", "upgrade", "strategy", "commonMetadata"):
         assert re.search(rf"\b{key}:", text), key

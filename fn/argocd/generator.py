@@ -86,7 +86,8 @@ class ResourceGenerator(BundleGenerator):
             helm_name(app), app.cluster,
             source=source,
             destination=destination(app.cluster, app.install_namespace),
-            sync=sync_policy(app.cluster, prune=prune, automated=not app.bundle.spec.suspend,
+            sync=sync_policy(app.cluster, prune=prune,
+                             automated=not (app.bundle.spec.suspend or h.suspend),
                              create_namespace=h.createNamespace),
             wave=wave, cascade=prune)
 

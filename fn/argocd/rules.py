@@ -19,14 +19,24 @@ ARGOCD_BUNDLE_ERRORS = {
     "serviceAccountName": "Argo CD sets impersonation in the AppProject "
                           "(destinationServiceAccounts), not per Application; remove it and "
                           "configure the project",
+    "commonMetadata": "Argo CD has no equivalent (kustomize commonLabels also rewrite selectors); "
+                      "set the labels in the manifests or use gitops: flux",
+    "namePrefix": "not mapped to Argo CD; set the names in the manifests or use gitops: flux",
+    "nameSuffix": "not mapped to Argo CD; set the names in the manifests or use gitops: flux",
+    "kubeConfig": "Argo CD deploys every Application to spec.argocd.destination; register the "
+                  "remote cluster in Argo CD and give it a config of its own",
 }
-ARGOCD_BUNDLE_IGNORED = ("interval", "retryInterval", "timeout", "wait", "force", "healthChecks")
+ARGOCD_BUNDLE_IGNORED = ("interval", "retryInterval", "timeout", "wait", "force", "healthChecks",
+                         "healthCheckExprs", "deletionPolicy")
 ARGOCD_HELM_ERRORS = {
     "valuesFrom": "Argo CD reads Helm values only from the Application (valuesObject), not from "
                   "ConfigMaps or Secrets; move them into helm.values",
     "serviceAccountName": ARGOCD_BUNDLE_ERRORS["serviceAccountName"],
+    "postRenderers": "Argo CD renders charts with helm template and runs no post-renderer; "
+                     "use gitops: flux",
 }
-ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap")
+ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap",
+                       "strategy", "test", "upgrade", "maxHistory")
 # overlays of Flux objects (merged into specs Argo CD has no counterpart of)
 OVERLAY_ERROR = ("{key} is merged into the Flux {kind} spec, which gitops: argocd does not "
                  "write; remove it or use gitops: flux")

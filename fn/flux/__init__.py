@@ -27,6 +27,11 @@ class Engine(WorkflowEngine):
     def validate(self, cluster) -> list:
         return validate(cluster)
 
+    def schema_extension(self):
+        """The spec overlays' definitions, from the shipped Flux CRD schemas."""
+        from .overlays import schema_extension
+        return schema_extension()
+
     def listed_if_present(self, cluster) -> frozenset[str]:
         """gotk-components.yaml (`flux install --export`), kept by hand."""
         return frozenset([gotk_components_path(TreePlan.for_cluster(cluster))])

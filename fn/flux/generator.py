@@ -68,6 +68,14 @@ class ResourceGenerator(BundleGenerator):
             spec["wait"] = False
         spec.update(present(force=s.force, suspend=s.suspend, targetNamespace=s.targetNamespace,
                             serviceAccountName=s.serviceAccountName or service_account(bundle)))
+        # typed Flux fields (docs/config.md, "Flux fields: typed and overlays")
+        spec.update(present(deletionPolicy=s.deletionPolicy, namePrefix=s.namePrefix,
+                            nameSuffix=s.nameSuffix))
+        if s.healthCheckExprs:
+            spec["healthCheckExprs"] = [e.to_data() for e in s.healthCheckExprs]
+        for key in ("commonMetadata", "kubeConfig"):
+            if getattr(s, key) is not None:
+                spec[key] = getattr(s, key).to_data()
         if s.decryption is not None:
             spec["decryption"] = s.decryption.to_data()
         if s.components:

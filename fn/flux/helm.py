@@ -56,6 +56,17 @@ def settings(h) -> dict:
     if retries is not None:
         install["remediation"] = {"retries": retries}
         upgrade["remediation"] = {"retries": retries}
+    # typed Flux fields (docs/helm.md, "Flux fields")
+    if h.strategy:
+        install["strategy"] = {"name": h.strategy}
+        upgrade["strategy"] = {"name": h.strategy}
+    if h.upgrade is not None:
+        upgrade.update(h.upgrade.to_data())
+    if h.test is not None:
+        spec["test"] = h.test.to_data()
+    if h.postRenderers:
+        spec["postRenderers"] = h.postRenderers
+    spec.update(present(maxHistory=h.maxHistory, suspend=h.suspend))
     if install:
         spec["install"] = install
     if upgrade:

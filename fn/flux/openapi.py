@@ -79,6 +79,14 @@ def validate(kind: str, spec: object, path_prefix: str = "spec") -> list[tuple[s
     return out
 
 
+def check(s: dict, value: object, path: str) -> list[tuple[str, str]]:
+    """Every problem of `value` against the schema `s` (e.g. a kind's spec
+    schema read as an overlay's, fn/flux/overlays.py)."""
+    out: list[tuple[str, str]] = []
+    _check(s, value, path, out)
+    return out
+
+
 # -- the walk ---------------------------------------------------------------------------
 
 def _check(s: dict, v: object, path: str, out: list, strict: bool = True) -> bool:
@@ -351,8 +359,8 @@ def _rules(s: dict, v: object, path: str, out: list) -> None:
             continue
         try:
             ok = cel.evaluate(ast, value) is True
-        except cel.EvalError:
-            ok = False
+        except cel.EvalError:  # e.g. a field it reads is absent: only in a part of a spec
+            ok = bool(s.get("x-kure-partial"))
         if not ok:
             where = path + rule["fieldPath"] if str(rule.get("fieldPath", "")).startswith(".") else path
             out.append((where, rule.get("message") or f"fails the rule {rule.get('rule')}"))

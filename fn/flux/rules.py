@@ -8,6 +8,7 @@ from ..graph import find_cycles
 from ..model.cluster import Cluster
 from ..model.schema import Problem, warning
 from .tenants import tenant_rules
+from . import overlays
 
 
 def validate(cluster: Cluster) -> list[Problem]:
@@ -17,6 +18,7 @@ def validate(cluster: Cluster) -> list[Problem]:
                  _release_health_checks, _values_from_namespaces, _cross_namespace_refs,
                  _namespace_manifests, tenant_rules):
         rule(cluster, problems)
+    problems += overlays.validate(cluster)
     return problems
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from .. import lazy
-from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join,
-                     json_schema_document, yaml_text)
+from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, Problem, SchemaExtension, Str,
+                     StrMap, join, json_schema_document, yaml_text)
 
 API_VERSION = "fn.kure.dev/v1alpha1"
 API_GROUP = API_VERSION.split("/")[0]
@@ -153,7 +153,7 @@ SOURCE = Obj("Source", {
     # fluxNamespace (docs/config.md, Where Flux objects live)
     "namespace": label("namespace of the source object (default spec.flux.namespace)"),
     "spec": Any_("source spec fields, deep-merged over the spec kure-fn writes "
-                 "(see docs/config.md, Overlays)", kind=dict),
+                 "(see docs/config.md, Flux fields: typed and overlays)", kind=dict),
 }, "a named source", exactly_one=(("git", "oci", "helm", "bucket"),))
 
 # -- applications ------------------------------------------------------------
@@ -195,7 +195,27 @@ HELM_APP = Obj("HelmApplication", {
     "dependsOn": List(label("a helm application of this cluster"),
                       "helm applications to install first", unique=True),
     "release": Any_("HelmRelease spec fields, deep-merged over the spec kure-fn writes "
-                    "(see docs/config.md, Overlays)", kind=dict),
+                    "(see docs/config.md, Flux fields: typed and overlays)", kind=dict),
+    # typed Flux fields (docs/config.md, "Flux fields: typed and overlays")
+    "strategy": Str("what Helm does after a failed install or upgrade: RetryOnFailure retries "
+                    "without rollback, RemediateOnFailure remediates (rolls back)",
+                    enum=("RetryOnFailure", "RemediateOnFailure")),
+    "test": Obj("HelmTest", {
+        "enable": Field(Bool("run the chart's Helm tests after install and upgrade"), default=True),
+        "ignoreFailures": Bool("a failed test does not fail the release"),
+        "timeout": duration("timeout of the tests"),
+    }, "Helm tests: test: {} runs them"),
+    "postRenderers": List(Any_("a Flux post-renderer, e.g. {kustomize: {patches: [...]}}", kind=dict),
+                          "post-renderers applied to the rendered chart, as in Flux"),
+    "upgrade": Obj("HelmUpgrade", {
+        "cleanupOnFail": Bool("delete new resources created by a failed upgrade"),
+        "force": Bool("replace resources on upgrade (delete and recreate when needed)"),
+        "preserveValues": Bool("reuse the last release's values and merge in the new ones"),
+        "disableWait": Bool("do not wait for resources to be ready"),
+        "disableHooks": Bool("do not run chart hooks"),
+    }, "Helm upgrade options"),
+    "maxHistory": Int("release revisions Helm keeps (0: no limit; Flux default 5)", minimum=0),
+    "suspend": Bool("suspend reconciliation of the release"),
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -327,12 +347,38 @@ BUNDLE = Obj("Bundle", {
     "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
                 schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),
+    # typed Flux fields (docs/config.md, "Flux fields: typed and overlays")
+    "healthCheckExprs": List(Obj("HealthCheckExpr", {
+        "apiVersion": Field(Str("apiVersion of the kind, e.g. cert-manager.io/v1", min_len=1),
+                            required=True),
+        "kind": Field(Str("the kind the expressions judge", min_len=1), required=True),
+        "current": Field(Str("CEL: true when the object is ready", min_len=1), required=True),
+        "failed": Str("CEL: true when the object failed", min_len=1),
+        "inProgress": Str("CEL: true while the object is progressing", min_len=1),
+    }), "CEL health checks of custom kinds"),
+    "deletionPolicy": Str("what happens to the objects when the Kustomization is deleted",
+                          enum=("MirrorPrune", "Delete", "WaitForTermination", "Orphan")),
+    "commonMetadata": Obj("CommonMetadata", {
+        "labels": StrMap("labels added to every object of the bundle"),
+        "annotations": StrMap("annotations added to every object of the bundle"),
+    }),
+    "namePrefix": Str("prefix of every object name of the bundle", min_len=1, max_len=200),
+    "nameSuffix": Str("suffix of every object name of the bundle", min_len=1, max_len=200),
+    "kubeConfig": Obj("KubeConfig", {
+        "secretRef": Obj("KubeConfigSecretRef", {
+            "name": Field(subdomain("a Secret in the Flux namespace"), required=True),
+            "key": Str("the key that holds the kubeconfig (default value or value.yaml)", min_len=1),
+        }),
+        "configMapRef": Obj("KubeConfigConfigMapRef", {
+            "name": Field(subdomain("a ConfigMap in the Flux namespace"), required=True),
+        }),
+    }, "apply the bundle to a remote cluster", exactly_one=(("secretRef", "configMapRef"),)),
     "enabled": Bool("false removes this bundle (defined by a profile) from this cluster"),
     # fluxNamespace (docs/config.md, Where Flux objects live)
     "fluxNamespace": label("namespace of the bundle's Kustomization and, by default, of its "
                            "helm applications' Flux objects (default: the node's)"),
     "kustomization": Any_("Kustomization spec fields, deep-merged over the spec kure-fn writes "
-                          "(see docs/config.md, Overlays)", kind=dict),
+                          "(see docs/config.md, Flux fields: typed and overlays)", kind=dict),
 })
 
 # -- defaults: spec.flux.defaults and a node's defaults, one definition --------
@@ -439,7 +485,7 @@ BOOTSTRAP = Obj("Bootstrap", {
         "secretRef": SECRET_REF,
     }),
     "instance": Any_("FluxInstance spec fields, deep-merged over the spec kure-fn writes "
-                     "(flux-operator mode; see docs/config.md, Overlays)", kind=dict),
+                     "(flux-operator mode; see docs/config.md, Flux fields: typed and overlays)", kind=dict),
 })
 
 SYNC_OPTION = r"[A-Za-z][A-Za-z0-9]*=.+"
@@ -541,16 +587,17 @@ PROFILE = Obj("Profile", {
    "in spec.profiles")
 
 
-def json_schema() -> dict:
+def json_schema(extension: SchemaExtension | None = None) -> dict:
     """One schema for every kure-fn document: a Profile, a Cluster with
     profiles (a part of its config: nothing required but names) and a Cluster
-    written out in full."""
+    written out in full. `extension`: the engines' schemas of free-form
+    fields (overlays), from `fn.registry.schema_text`."""
     def partial(root: Obj) -> tuple[dict, dict]:
-        doc = json_schema_document(root, partial=True)
+        doc = json_schema_document(root, partial=True, extension=extension)
         defs = doc.pop("definitions", {})
         doc["required"] = ["apiVersion", "kind", "metadata"]
         return doc, defs
-    cluster = json_schema_document(CLUSTER)
+    cluster = json_schema_document(CLUSTER, extension=extension)
     defs = cluster.pop("definitions", {})
     profile, profile_defs = partial(PROFILE)
     with_profiles, partial_defs = partial(CLUSTER)
@@ -564,11 +611,13 @@ def json_schema() -> dict:
                             "properties": {"spec": {"required": ["profiles"]}}},
                      "then": {"$ref": "#/definitions/PartialCluster"},
                      "else": {"$ref": "#/definitions/Cluster"}},
-            "definitions": {**defs, **profile_defs, **partial_defs, "Cluster": cluster,
-                            "PartialCluster": with_profiles, "Profile": profile}}
+            "definitions": {**defs, **profile_defs, **partial_defs,
+                            **(extension.definitions if extension else {}),
+                            "Cluster": cluster, "PartialCluster": with_profiles, "Profile": profile}}
 
 
-def schema_text() -> str:
-    """The JSON Schema as published in schemas/cluster.schema.json."""
+def schema_text(extension: SchemaExtension | None = None) -> str:
+    """The JSON Schema as published in schemas/cluster.schema.json (with the
+    engines' `extension`: `fn.registry.schema_text`)."""
     import json
-    return json.dumps(json_schema(), indent=2) + "\n"
+    return json.dumps(json_schema(extension), indent=2) + "\n"

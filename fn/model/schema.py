@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import lazy
-from ..records import dataclass
+from ..records import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -321,21 +321,38 @@ class SchemaContext:
     `partial`: the schema of a part of a config that is merged with others
     (a Profile, a Cluster with profiles): nothing is required but the `name`
     of named entries, and "exactly one of" becomes "at most one of";
-    definitions are named `Partial<title>`."""
+    definitions are named `Partial<title>`.
 
-    def __init__(self, partial: bool = False) -> None:
+    `extension`: schemas the model does not own, for its free-form fields
+    (an engine's overlays): `fields` maps (object title, field) to the
+    field's schema, `all_of` an object title to conditions added to its
+    `allOf` (a field whose schema depends on a sibling)."""
+
+    def __init__(self, partial: bool = False, extension: "SchemaExtension | None" = None) -> None:
         self.building: set = set()
         self.recursive: dict = {}  # title -> schema (None while it is being built)
         self.partial = partial
         self.prefix = "Partial" if partial else ""
+        self.extension = extension or SchemaExtension()
 
     def definitions(self) -> dict:
         return {k: v for k, v in self.recursive.items() if v is not None}
 
 
-def json_schema_document(root: Type, partial: bool = False) -> dict:
+@dataclass
+class SchemaExtension:
+    """JSON Schema for free-form fields, given by whoever owns their content
+    (see `SchemaContext`); `definitions` are what `fields` and `all_of` refer to."""
+
+    fields: dict = field(default_factory=dict)  # (object title, field) -> schema
+    all_of: dict = field(default_factory=dict)  # object title -> [schema, ...]
+    definitions: dict = field(default_factory=dict)  # name -> schema
+
+
+def json_schema_document(root: Type, partial: bool = False,
+                         extension: SchemaExtension | None = None) -> dict:
     """`root`'s JSON Schema, with the definitions of the recursive types it meets."""
-    ctx = SchemaContext(partial)
+    ctx = SchemaContext(partial, extension)
     s = root.json_schema(ctx)
     defs = ctx.definitions()
     return {**s, "definitions": defs} if defs else s
@@ -479,8 +496,9 @@ class Obj(Type):
 
     def _object_schema(self, ctx):
         props = {}
+        given = ctx.extension.fields
         for k, f in self.fields.items():
-            props[k] = f.type.json_schema(ctx)
+            props[k] = dict(given[self.title, k]) if (self.title, k) in given else f.type.json_schema(ctx)
             if f.default is not None and f.default is not FILL:
                 props[k]["default"] = f.default
             if not f.required:
@@ -496,6 +514,7 @@ class Obj(Type):
         for group in self.at_most_one + (self.exactly_one if ctx.partial else ()):
             all_of.append({"not": {"anyOf": [_set(a, b) for i, a in enumerate(group)
                                              for b in group[i + 1:]]}})
+        all_of += ctx.extension.all_of.get(self.title, [])
         if all_of:
             s["allOf"] = all_of
         return self._schema(s)
