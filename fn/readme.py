@@ -45,6 +45,7 @@ def cluster_readme(cluster: Cluster, tree: Tree) -> str:
     lines += ["", "## Dependency graph", "",
               "An arrow points from a bundle to the bundles that wait for it "
               "(`dependsOn`).", "", *_mermaid(cluster), "",
+              *_must_exist(cluster),
               "## Sources", ""]
     lines += _sources(cluster, tree)
     return "\n".join(lines) + "\n"
@@ -72,9 +73,32 @@ def _bundle_row(bundle: Bundle, plan: TreePlan) -> str:
         where = f"external: `{bundle.spec.path}` of `{bundle.source_name or '?'}`"
     else:
         where = f"`{posixpath.relpath(plan.bundle_dir(bundle), plan.cluster_dir)}/`"
-    deps = ", ".join(f"`{d}`" for d in bundle.depends_on) or "—"
+    deps = ", ".join(f"`{d.name}`" if d.internal else f"`{d.namespace or bundle.cluster.namespace}/{d.name}` (must exist)"
+                     for d in bundle.dependencies) or "—"
     apps = ", ".join(f"`{a.name}` ({a.type})" for a in bundle.applications) or "—"
     return f"| `{bundle.name}` | {where} | {deps} | {apps} |"
+
+
+def _must_exist(cluster: Cluster) -> list[str]:
+    """The objects outside this config that dependsOn names: kure-fn neither
+    creates nor checks them."""
+    rows = set()
+    for b in cluster.bundles():
+        for d in b.external_dependencies:
+            rows.add(("Kustomization", d.name, d.namespace or cluster.namespace, f"bundle `{b.name}`"))
+        for app in b.applications:
+            for d in app.dependencies:
+                if not d.internal:
+                    rows.add(("HelmRelease", d.name, d.namespace or cluster.namespace,
+                              f"helm application `{app.name}`"))
+    if not rows:
+        return []
+    return ["## Must exist", "",
+            "Objects outside this config that something here waits for (`dependsOn`). "
+            "kure-fn does not create or check them: they must exist, or the dependents "
+            "never start.", "",
+            "| Kind | Name | Namespace | Needed by |", "|---|---|---|---|",
+            *(f"| {k} | `{n}` | `{ns}` | {by} |" for k, n, ns, by in sorted(rows)), ""]
 
 
 def _mermaid(cluster: Cluster) -> list[str]:

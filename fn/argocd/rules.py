@@ -29,6 +29,11 @@ ARGOCD_HELM_ERRORS = {
 ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap")
 
 
+EXTERNAL_DEPENDENCY = ("a dependsOn on an object outside this config ({name, namespace}) is a Flux "
+                       "feature; Argo CD orders only the Applications of this config: remove it "
+                       "or name a bundle or helm application of this config")
+
+
 def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
     """For each bundle, the bundles it must follow under Argo CD: its dependsOn,
     plus the bundles holding the helm applications its helm applications
@@ -38,7 +43,7 @@ def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
     for b in cluster.bundles():
         edges = list(b.depends_on)
         for app in b.applications:
-            for dep in app.helm.dependsOn if app.helm is not None else ():
+            for dep in app.depends_on:
                 other = helm_bundle.get(dep)
                 if other is not None and other != b.name and other not in edges:
                     edges.append(other)
@@ -62,6 +67,8 @@ def validate(cluster: Cluster) -> list[Problem]:
             if getattr(b.spec, key) not in (None, []):
                 problems.append(warning(f"{b.path}.{key}", f"{key} tunes Flux and is ignored with "
                                                             "gitops: argocd"))
+        for d in b.external_dependencies:
+            problems.append(Problem(f"{b.path}.dependsOn[{d.index}]", EXTERNAL_DEPENDENCY))
         if b.is_external and b.source_name in cluster.sources:
             _argocd_source(cluster, cluster.sources[b.source_name],
                            f"{b.path}.source" if b.spec.source else f"{b.path}.path",
@@ -70,6 +77,9 @@ def validate(cluster: Cluster) -> list[Problem]:
             h, p = app.helm, f"{app.path}.helm"
             if h is None:
                 continue
+            for d in app.dependencies:
+                if not d.internal:
+                    problems.append(Problem(f"{p}.dependsOn[{d.index}]", EXTERNAL_DEPENDENCY))
             for key, why in ARGOCD_HELM_ERRORS.items():
                 if getattr(h, key):
                     problems.append(Problem(f"{p}.{key}", f"{key} cannot be used with gitops: "
@@ -103,10 +113,10 @@ def _helm_edge(cluster: Cluster, cycle: list[str]) -> str:
         if there in bundle.depends_on:
             continue
         for app in bundle.applications:
-            for i, dep in enumerate(app.helm.dependsOn if app.helm is not None else ()):
+            for d in (d for d in app.dependencies if d.internal):
                 target = cluster.find_bundle(there)
-                if any(a.name == dep for a in target.applications):
-                    return f"{app.path}.helm.dependsOn[{i}]"
+                if any(a.name == d.name for a in target.applications):
+                    return f"{app.path}.helm.dependsOn[{d.index}]"
     return f"{cluster.find_bundle(cycle[0]).path}.dependsOn"
 
 

@@ -9,6 +9,7 @@ from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
 from .helm import HELM_API, helm_objects
+from .refs import depends_on
 from .sources import ChartSources, source_object
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -73,8 +74,8 @@ class ResourceGenerator(BundleGenerator):
         post = s.postBuild
         if post is not None and (post.substitute or post.substituteFrom):
             spec["postBuild"] = {k: v for k, v in post.to_data().items() if v}
-        if bundle.depends_on:
-            spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(bundle.depends_on)]
+        if bundle.dependencies:
+            spec["dependsOn"] = depends_on(bundle.dependencies, ns)
         return canonical({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
                           "metadata": meta, "spec": spec})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..engine import canonical, present
 from ..krm import yamlio
 from ..model.cluster import Application
+from .refs import depends_on
 from .sources import ChartSources
 
 HELM_API = "helm.toolkit.fluxcd.io/v2"
@@ -67,8 +68,8 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
     spec.update(present(timeout=h.timeout, serviceAccountName=h.serviceAccountName))
     if h.driftDetection:
         spec["driftDetection"] = {"mode": h.driftDetection}
-    if h.dependsOn:
-        spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(h.dependsOn)]
+    if app.dependencies:
+        spec["dependsOn"] = depends_on(app.dependencies, ns)
     values_from = [ref.to_data() for ref in h.valuesFrom]
     if h.valuesConfigMap:  # first, so the user's own entries still override it
         values_from.insert(0, {"kind": "ConfigMap", "name": values_config_map_name(app),

@@ -105,10 +105,10 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
 
     for b in bundles.values():
         edge(f"ready:{b.name}", f"apply:{b.name}", None, "")
-        for i, dep in enumerate(b.depends_on):
-            if dep in bundles:
-                edge(f"apply:{b.name}", f"ready:{dep}", f"{b.path}.dependsOn[{i}]",
-                     f"bundle {b.name!r} starts only after bundle {dep!r} is Ready")
+        for d in b.dependencies:
+            if d.internal and d.name in bundles:
+                edge(f"apply:{b.name}", f"ready:{d.name}", f"{b.path}.dependsOn[{d.index}]",
+                     f"bundle {b.name!r} starts only after bundle {d.name!r} is Ready")
         for app in b.applications:
             if app.helm is not None:
                 edge(f"ready:{b.name}", f"hr:{app.name}", None,
@@ -120,10 +120,10 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
     for app in helm_apps.values():
         edge(f"hr:{app.name}", f"apply:{app.bundle.name}", None,
              f"HelmRelease {app.name!r} is applied by bundle {app.bundle.name!r}")
-        for i, dep in enumerate(app.helm.dependsOn):
-            if dep in helm_apps and dep != app.name:
-                edge(f"hr:{app.name}", f"hr:{dep}", f"{app.path}.helm.dependsOn[{i}]",
-                     f"HelmRelease {app.name!r} waits for HelmRelease {dep!r}")
+        for d in app.dependencies:
+            if d.internal and d.name in helm_apps and d.name != app.name:
+                edge(f"hr:{app.name}", f"hr:{d.name}", f"{app.path}.helm.dependsOn[{d.index}]",
+                     f"HelmRelease {app.name!r} waits for HelmRelease {d.name!r}")
     for cycle in find_cycles(graph):
         kinds = {n.split(":", 1)[0] for n in cycle}
         if not {"hr", "apply"} <= kinds:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..kinds import crd_scopes
 from . import config as cfg
-from .cluster import Application, Bundle, Cluster, ConfigError, Node, Source
+from .cluster import Application, Bundle, Cluster, ConfigError, Dependency, Node, Source
 from .rules import check_cluster
 from .salvage import UNSOUND, Salvage
 from .schema import Problem, Record
@@ -42,7 +42,47 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
     cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
                      for i, n in enumerate(spec.nodes)]
     cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))
+    _resolve_dependencies(cluster)
     return cluster
+
+
+def _resolve_dependencies(cluster: Cluster) -> None:
+    """Each dependsOn entry as a `Dependency`: a string names an object of
+    this config; {name, namespace} does when its name is one and its
+    namespace (if given) is that object's, else it names an object outside."""
+    bundles: dict[str, Bundle] = {}
+    helm: dict[str, Application] = {}
+    for b in cluster.bundles():
+        bundles.setdefault(b.name, b)
+        for a in b.applications:
+            if a.helm is not None:
+                helm.setdefault(a.name, a)
+    for b in cluster.bundles():
+        b.dependencies = _dependencies(b.spec.dependsOn, bundles, cluster)
+        for a in b.applications:
+            if a.helm is not None:
+                a.dependencies = _dependencies(a.helm.dependsOn, helm, cluster)
+
+
+def flux_namespace(element: Bundle | Application) -> str:
+    """The namespace of the Flux object of a bundle or helm application."""
+    return element.cluster.namespace
+
+
+def _dependencies(entries: list, ours: dict, cluster: Cluster) -> list[Dependency]:
+    out = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):  # a name of this config, checked by the rules
+            target = ours.get(entry)
+            ns = flux_namespace(target) if target is not None else cluster.namespace
+            out.append(Dependency(entry, ns, i, True))
+            continue
+        target = ours.get(entry.name)
+        if target is not None and entry.namespace in (None, flux_namespace(target)):
+            out.append(Dependency(entry.name, flux_namespace(target), i, True))
+        else:
+            out.append(Dependency(entry.name, entry.namespace, i, False))
+    return out
 
 
 def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) -> list[Problem]:

@@ -40,12 +40,32 @@ class Source:
         return SOURCE_KINDS[self.type]
 
 
+@dataclass(frozen=True)
+class Dependency:
+    """A dependsOn entry, resolved: `internal` when it names an object of
+    this config (a bundle's Kustomization, a helm application's HelmRelease),
+    else an object outside it that must exist. `namespace`: the named
+    object's, None for an outside one written without it (the dependent's
+    own, as in Flux)."""
+
+    name: str
+    namespace: str | None
+    index: int  # position in the dependsOn list, for the field path
+    internal: bool
+
+
 @dataclass(eq=False)
 class Application:
     name: str
     spec: Record  # Application
     bundle: "Bundle"
     path: str
+    dependencies: list[Dependency] = field(default_factory=list)  # helm.dependsOn, resolved
+
+    @property
+    def depends_on(self) -> list[str]:
+        """helm applications of this config this one's HelmRelease depends on."""
+        return [d.name for d in self.dependencies if d.internal]
 
     @property
     def type(self) -> str:
@@ -88,6 +108,7 @@ class Bundle:
     node: "Node"
     path: str
     applications: list[Application] = field(default_factory=list)
+    dependencies: list[Dependency] = field(default_factory=list)  # dependsOn, resolved
 
     @property
     def cluster(self) -> "Cluster":
@@ -95,7 +116,13 @@ class Bundle:
 
     @property
     def depends_on(self) -> list[str]:
-        return self.spec.dependsOn
+        """Bundles of this config this one depends on."""
+        return [d.name for d in self.dependencies if d.internal]
+
+    @property
+    def external_dependencies(self) -> list[Dependency]:
+        """dependsOn entries naming Kustomizations outside this config."""
+        return [d for d in self.dependencies if not d.internal]
 
     @property
     def is_external(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from .. import lazy
-from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, Problem, Str, StrMap, join,
+from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, OneOf, Problem, Str, StrMap, join,
                      json_schema_document, yaml_text)
 
 API_VERSION = "fn.kure.dev/v1alpha1"
@@ -164,6 +164,20 @@ VALUES_FROM = Obj("ValuesReference", {
     "optional": Bool("do not fail when the object is missing"),
 })
 
+# -- dependsOn: a name of this config, or an object outside it -------------------
+
+def depends_on(what: str, doc: str, list_doc: str) -> List:
+    """A dependsOn list: a name of this config, or {name, namespace} of a
+    Flux object outside it (not checked; written as given)."""
+    ref = Obj(f"{what}Reference", {
+        "name": Field(subdomain(f"the {what}'s name"), required=True),
+        "namespace": label(f"the {what}'s namespace (default: the dependent's own)"),
+    }, f"a {what}: one of this config when name and namespace match it, else one outside "
+       "the config that must exist (not checked)")
+    return List(OneOf(label(f"a {doc} of this cluster"), ref), list_doc,
+                unique=True)
+
+
 HELM_APP = Obj("HelmApplication", {
     "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
     "version": Str("chart version: exact (1.16.1, v1.16.1) or a semver range (>=1.16.0 <2.0.0)",
@@ -188,8 +202,7 @@ HELM_APP = Obj("HelmApplication", {
     "timeout": duration("timeout of Helm actions"),
     "driftDetection": Str("drift detection mode", enum=("enabled", "warn", "disabled")),
     "serviceAccountName": Str("service account to impersonate", min_len=1),
-    "dependsOn": List(label("a helm application of this cluster"),
-                      "helm applications to install first", unique=True),
+    "dependsOn": depends_on("HelmRelease", "helm application", "helm applications to install first"),
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -285,7 +298,7 @@ PATCH = Obj("Patch", {
 
 BUNDLE = Obj("Bundle", {
     "name": Field(label("the Flux Kustomization's name, unique in the cluster"), required=True),
-    "dependsOn": List(label("a bundle of this cluster"), "bundles to reconcile first", unique=True),
+    "dependsOn": depends_on("Kustomization", "bundle", "bundles to reconcile first"),
     "interval": duration("reconcile interval"),
     "retryInterval": duration("retry interval after a failure"),
     "timeout": duration("timeout of build, apply and health checks"),

@@ -108,23 +108,39 @@ def _bundle_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
     graph: dict[str, list[str]] = {}
     for b in bundles.values():
         edges = []
-        for i, dep in enumerate(b.depends_on):
-            p = f"{b.path}.dependsOn[{i}]"
-            if dep == b.name:
+        _twice(b.dependencies, f"{b.path}.dependsOn", problems)
+        for d in b.dependencies:
+            p = f"{b.path}.dependsOn[{d.index}]"
+            if not d.internal:
+                continue  # outside this config: written as given, never checked
+            if d.name == b.name:
                 problems.append(Problem(p, f"bundle {b.name!r} depends on itself; remove it"))
-            elif dep not in bundles:
-                problems.append(Problem(p, f"bundle {dep!r} does not exist in this cluster "
+            elif d.name not in bundles:
+                problems.append(Problem(p, f"bundle {d.name!r} does not exist in this cluster "
                                            f"(bundles: {', '.join(sorted(bundles))}); name one "
-                                           "of them or remove the entry"))
+                                           "of them, remove the entry, or write {name, namespace} "
+                                           "for a Kustomization outside this config"))
             else:
-                edges.append(dep)
+                edges.append(d.name)
         graph[b.name] = edges
     for cycle in find_cycles(graph):
         b = bundles[cycle[0]]
-        i = b.depends_on.index(cycle[1])
+        i = next(d.index for d in b.dependencies if d.internal and d.name == cycle[1])
         problems.append(Problem(f"{b.path}.dependsOn[{i}]",
                                 "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) +
                                 "; Flux would wait forever — remove one of these dependsOn entries"))
+
+
+def _twice(dependencies, path: str, problems: list[Problem]) -> None:
+    """The same object named twice (as a name and as {name, namespace}, say)."""
+    seen: dict = {}
+    for d in dependencies:
+        key = (d.name, d.namespace)
+        if key in seen:
+            problems.append(Problem(f"{path}[{d.index}]", f"{d.name!r} is already listed at "
+                                                          f"{path}[{seen[key]}]; remove this entry"))
+        else:
+            seen[key] = d.index
 
 
 # -- applications ----------------------------------------------------------------
@@ -189,19 +205,23 @@ def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
     graph: dict[str, list[str]] = {}
     for app in helm_apps.values():
         edges = []
-        for i, dep in enumerate(app.helm.dependsOn):
-            p = f"{app.path}.helm.dependsOn[{i}]"
-            if dep == app.name:
+        _twice(app.dependencies, f"{app.path}.helm.dependsOn", problems)
+        for d in app.dependencies:
+            p = f"{app.path}.helm.dependsOn[{d.index}]"
+            if not d.internal:
+                continue  # outside this config: written as given, never checked
+            if d.name == app.name:
                 problems.append(Problem(p, f"{app.name!r} depends on itself; remove it"))
-            elif dep not in helm_apps:
-                problems.append(Problem(p, f"{dep!r} is not a helm application of this cluster "
-                                           f"(helm applications: {', '.join(sorted(helm_apps)) or 'none'})"))
+            elif d.name not in helm_apps:
+                problems.append(Problem(p, f"{d.name!r} is not a helm application of this cluster "
+                                           f"(helm applications: {', '.join(sorted(helm_apps)) or 'none'}); "
+                                           "write {name, namespace} for a HelmRelease outside this config"))
             else:
-                edges.append(dep)
+                edges.append(d.name)
         graph[app.name] = edges
     for cycle in find_cycles(graph):
         app = helm_apps[cycle[0]]
-        i = app.helm.dependsOn.index(cycle[1])
+        i = next(d.index for d in app.dependencies if d.internal and d.name == cycle[1])
         problems.append(Problem(f"{app.path}.helm.dependsOn[{i}]",
                                 "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) +
                                 "; remove one of these dependsOn entries"))
