@@ -34,6 +34,10 @@ EXTERNAL_DEPENDENCY = ("a dependsOn on an object outside this config ({name, nam
                        "or name a bundle or helm application of this config")
 
 
+ARTIFACTS = ("an artifact (an ExternalArtifact of an artifact source) is Flux's; Argo CD cannot "
+             "read one: name a git, oci or helm source instead")
+
+
 def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
     """For each bundle, the bundles it must follow under Argo CD: its dependsOn,
     plus the bundles holding the helm applications its helm applications
@@ -69,6 +73,9 @@ def validate(cluster: Cluster) -> list[Problem]:
                                                             "gitops: argocd"))
         for d in b.external_dependencies:
             problems.append(Problem(f"{b.path}.dependsOn[{d.index}]", EXTERNAL_DEPENDENCY))
+        if b.is_external and b.source_name in cluster.artifacts:
+            problems.append(Problem(f"{b.path}.source" if b.spec.source else f"{b.path}.path",
+                                    ARTIFACTS))
         if b.is_external and b.source_name in cluster.sources:
             _argocd_source(cluster, cluster.sources[b.source_name],
                            f"{b.path}.source" if b.spec.source else f"{b.path}.path",
@@ -88,6 +95,8 @@ def validate(cluster: Cluster) -> list[Problem]:
                 if getattr(h, key) not in (None, False):
                     problems.append(warning(f"{p}.{key}", f"{key} tunes Flux's helm-controller and "
                                                            "is ignored with gitops: argocd"))
+            if h.source in cluster.artifacts:
+                problems.append(Problem(f"{p}.source", ARTIFACTS))
             if h.source in cluster.sources:
                 _argocd_source(cluster, cluster.sources[h.source], f"{p}.source", problems)
     for cycle in find_cycles(bundle_order(cluster)):

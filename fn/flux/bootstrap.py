@@ -12,7 +12,7 @@ from ..layout.plan import TreePlan, repo_path
 from ..model.cluster import Cluster
 from ..model.schema import Record
 from .generator import KUSTOMIZE_API
-from .sources import SOURCE_API
+from .sources import SOURCE_API, SOURCE_WATCHER, uses_artifacts
 
 MODES = ("flux-operator", "gotk")
 DEFAULT_REGISTRY = "ghcr.io/fluxcd"
@@ -20,6 +20,12 @@ DEFAULT_COMPONENTS = ["source-controller", "kustomize-controller", "helm-control
                       "notification-controller"]
 GOTK_SYNC = "gotk-sync.yaml"
 GOTK_COMPONENTS = "gotk-components.yaml"
+
+
+def default_components(cluster: Cluster) -> list[str]:
+    """The controllers run when bootstrap lists none: the usual four, and
+    source-watcher when the config uses artifacts."""
+    return DEFAULT_COMPONENTS + ([SOURCE_WATCHER] if uses_artifacts(cluster) else [])
 
 
 def gotk_components_path(plan: TreePlan) -> str:
@@ -45,7 +51,7 @@ class BootstrapGenerator:
         spec: dict = {
             "distribution": {"version": b.fluxVersion,
                              "registry": b.registry or DEFAULT_REGISTRY},
-            "components": list(b.components or DEFAULT_COMPONENTS),
+            "components": list(b.components or default_components(cluster)),
         }
         sync = b.sync
         if sync is not None:

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from ..engine import BundleGenerator, Generated, app_objects, canonical, present
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
-from ..model.cluster import Application, Bundle, Cluster
+from ..model.cluster import EXTERNAL_ARTIFACT, Application, Bundle, Cluster, Source
 from .helm import HELM_API, helm_objects
 from .refs import depends_on
-from .sources import ChartSources, source_object
+from .sources import ChartSources, artifact_generator, source_object
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 
@@ -27,8 +27,8 @@ class ResourceGenerator(BundleGenerator):
             for app in bundle.applications:
                 out.extend(app_objects(app, self.application(app, charts)))
         out.extend(Generated(obj, "chart-source" if for_charts else "source", None,
-                             path=f"{cluster.sources[obj['metadata']['name']].path}.name")
-                   for obj, for_charts in self.sources(cluster, bundles, charts))
+                             path=f"{src.path}.name")
+                   for obj, for_charts, src in self.sources(cluster, bundles, charts))
         derived_by = chart_users(apps, charts)
         out.extend(Generated(obj, "chart-source", None, path=derived_by[obj["metadata"]["name"]])
                    for obj in charts.objects(apps, cluster.namespace))
@@ -44,9 +44,9 @@ class ResourceGenerator(BundleGenerator):
             meta["labels"] = dict(s.labels)
         if s.annotations:
             meta["annotations"] = dict(s.annotations)
-        if bundle.is_external:
-            src = cluster.sources[bundle.source_name]
-            source_ref = {"kind": src.kind, "name": src.name, "namespace": ns}
+        if bundle.is_external:  # a declared source, an artifact, or the tree's own source
+            use = cluster.source_use(bundle.source_name)
+            source_ref = {"kind": use.kind, "name": use.name, "namespace": ns}
             path = repo_path(relative_path(s.path))
         else:
             source_ref = {**cluster.source_ref.to_data(), "namespace": ns}
@@ -92,26 +92,47 @@ class ResourceGenerator(BundleGenerator):
 
     # -- declared sources -------------------------------------------------------
     def sources(self, cluster: Cluster, bundles: Iterable[Bundle],
-                charts: ChartSources) -> list[tuple[dict, bool]]:
+                charts: ChartSources) -> list[tuple[dict, bool, Source]]:
         """Declared sources that something references (or the tree's own source),
-        each with whether Helm charts come from it."""
+        each with whether Helm charts come from it, and the artifact sources
+        whose artifacts something references, with the sources they split."""
         used: dict[str, bool] = {}  # name -> used as a Helm chart source
+        generators: set[str] = set()  # artifact sources used
         ref_name = cluster.source_ref.name
         if ref_name in cluster.sources:
             used[ref_name] = False
         for b in bundles:
             if b.is_external:
-                used.setdefault(b.source_name, False)
+                _use(cluster, b.source_name, used, generators)
             for app in b.applications:
                 h = app.helm
                 if h is not None and h.source:
-                    used[h.source] = True
+                    if h.source in cluster.sources:
+                        used[h.source] = True
+                    else:
+                        _use(cluster, h.source, used, generators)
                 elif h is not None and charts.for_app(app) is not None:
                     kind, name = charts.for_app(app)
                     if name in cluster.sources:
                         used[name] = True
-        return [(source_object(cluster.sources[n], cluster.namespace, helm_chart=used[n]), used[n])
-                for n in sorted(used)]
+        for g in sorted(generators):
+            for name in cluster.artifact_sources[g].spec.sources.values():
+                _use(cluster, name, used, generators)
+        ns = cluster.namespace
+        out = [(source_object(cluster.sources[n], ns, helm_chart=used[n]), used[n],
+                cluster.sources[n]) for n in sorted(used)]
+        return out + [(artifact_generator(cluster.artifact_sources[g], cluster, ns), False,
+                       cluster.artifact_sources[g]) for g in sorted(generators)]
+
+
+def _use(cluster: Cluster, name: str | None, used: dict[str, bool], generators: set[str]) -> None:
+    """Mark what a bundle's (or artifact source's) source name needs emitted."""
+    use = cluster.source_use(name)
+    if use is not None and use.declared is not None:
+        if use.kind == EXTERNAL_ARTIFACT:
+            generators.add(use.declared.name)
+        else:
+            used.setdefault(use.name, False)
 
 
 def chart_users(apps: list[Application], charts: ChartSources) -> dict[str, str]:

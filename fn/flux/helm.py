@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..engine import canonical, present
 from ..krm import yamlio
-from ..model.cluster import Application
+from ..model.cluster import EXTERNAL_ARTIFACT, Application
 from .refs import depends_on
 from .sources import ChartSources
 
@@ -94,6 +94,8 @@ def _chart(app: Application, charts: ChartSources) -> dict:
             return {"chartRef": {"kind": kind, "name": name, "namespace": ns}}
         return {"chart": {"spec": {"chart": app.chart_name, "version": h.version,
                                    "sourceRef": {"kind": kind, "name": name, "namespace": ns}}}}
+    if h.source in cluster.artifacts:  # an artifact of an artifact source is the chart
+        return {"chartRef": {"kind": EXTERNAL_ARTIFACT, "name": h.source, "namespace": ns}}
     src = cluster.sources[h.source]
     if src.type == "oci":
         return {"chartRef": {"kind": "OCIRepository", "name": src.name, "namespace": ns}}

@@ -7,12 +7,13 @@ from __future__ import annotations
 from ..graph import find_cycles
 from ..model.cluster import Cluster
 from ..model.schema import Problem, warning
+from .sources import SOURCE_WATCHER, uses_artifacts
 
 
 def validate(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
-                 _oci_sources, _ordering, _helm_timeouts, _bootstrap):
+                 _oci_sources, _ordering, _helm_timeouts, _bootstrap, _source_watcher):
         rule(cluster, problems)
     return problems
 
@@ -175,3 +176,19 @@ def _bootstrap(cluster: Cluster, problems: list[Problem]) -> None:
         problems.append(Problem("spec.bootstrap.sync.url",
                                 "a GitRepository sync needs an https:// or ssh:// URL; "
                                 "for oci:// set sync.kind: OCIRepository"))
+
+
+def _source_watcher(cluster: Cluster, problems: list[Problem]) -> None:
+    """Artifact sources need the source-watcher controller (Flux 2.7+)."""
+    b = cluster.bootstrap
+    if b is None or not uses_artifacts(cluster):
+        return
+    if b.components and SOURCE_WATCHER not in b.components:
+        problems.append(Problem("spec.bootstrap.components",
+                                f"the config uses artifacts (ArtifactGenerator), which only "
+                                f"{SOURCE_WATCHER} runs; add {SOURCE_WATCHER} to components"))
+    elif not b.components and b.mode == "gotk":
+        problems.append(warning("spec.bootstrap.mode",
+                                f"the config uses artifacts (ArtifactGenerator), which only "
+                                f"{SOURCE_WATCHER} runs; bootstrap with "
+                                f"--components-extra={SOURCE_WATCHER} (or list components)"))

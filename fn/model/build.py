@@ -37,8 +37,15 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
     cluster = Cluster(name=name, spec=spec, document=doc, file=file)
     for i, s in enumerate(spec.sources):
         typ, src = next((t, r) for t, r in (("git", s.git), ("oci", s.oci), ("helm", s.helm),
-                                            ("bucket", s.bucket)) if r is not None)
-        cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]"))
+                                            ("bucket", s.bucket), ("artifact", s.artifact))
+                        if r is not None)
+        source = Source(s.name, typ, src, f"spec.sources[{i}]")
+        if typ == "artifact":
+            cluster.artifact_sources.setdefault(s.name, source)
+            for a in src.artifacts:
+                cluster.artifacts.setdefault(a.name, source)
+        else:
+            cluster.sources.setdefault(s.name, source)
     cluster.nodes = [_node(n, cluster, None, f"spec.nodes[{i}]")
                      for i, n in enumerate(spec.nodes)]
     cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))

@@ -25,7 +25,8 @@ class ConfigError(Exception):
 
 
 SOURCE_KINDS = {"git": "GitRepository", "oci": "OCIRepository", "helm": "HelmRepository",
-                "bucket": "Bucket"}
+                "bucket": "Bucket", "artifact": "ArtifactGenerator"}
+EXTERNAL_ARTIFACT = "ExternalArtifact"
 
 
 @dataclass(eq=False)
@@ -38,6 +39,19 @@ class Source:
     @property
     def kind(self) -> str:
         return SOURCE_KINDS[self.type]
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """What a bundle's or helm application's `source` names: a declared
+    source (`declared` is it), an artifact of an artifact source (kind
+    ExternalArtifact; `declared` is the artifact source), or the tree's own
+    source (`declared` None unless spec.sources declares it)."""
+
+    kind: str
+    name: str
+    declared: "Source | None"
+    tree: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,7 +214,9 @@ class Cluster:
     document: dict  # the config object as given (for results)
     file: str | None = None
     nodes: list[Node] = field(default_factory=list)
-    sources: dict[str, Source] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)  # Flux sources (not artifact ones)
+    artifact_sources: dict[str, Source] = field(default_factory=dict)  # ArtifactGenerators
+    artifacts: dict[str, Source] = field(default_factory=dict)  # ExternalArtifact -> its generator
     warnings: list[Problem] = field(default_factory=list)
     # (API group, kind) -> namespaced, from the input's CustomResourceDefinitions
     # (fn.kinds): the inline manifests' (build), then the shell's other items
@@ -275,6 +291,19 @@ class Cluster:
     def applications(self) -> Iterator[Application]:
         for bundle in self.bundles():
             yield from bundle.applications
+
+    def source_use(self, name: str | None) -> SourceUse | None:
+        """What a source name of the config names (None: the tree's own
+        source), or None when it names nothing: a declared Flux source
+        first, then the tree's own source by its name, then an artifact."""
+        if name in self.sources:
+            src = self.sources[name]
+            return SourceUse(src.kind, name, src, tree=name == self.source_ref.name)
+        if name is None or name == self.source_ref.name:
+            return SourceUse(self.source_ref.kind, self.source_ref.name, None, tree=True)
+        if name in self.artifacts:
+            return SourceUse(EXTERNAL_ARTIFACT, name, self.artifacts[name])
+        return None
 
     def find_bundle(self, name: str) -> Bundle | None:
         return next((b for b in self.bundles() if b.name == name), None)

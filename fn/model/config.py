@@ -147,10 +147,43 @@ BUCKET = Obj("BucketSource", {
     "interval": Field(duration("how often to fetch"), default="5m"),
 }, "a Bucket")
 
+# An ArtifactGenerator (source.extensions.fluxcd.io/v1beta1, source-watcher):
+# each artifact becomes an ExternalArtifact that bundles and helm charts name.
+ALIAS = r"[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?"
+ALIAS_HINT = ("an alias: at most 63 lower-case letters, digits, '-' and '_', starting and "
+              "ending with a letter or digit")
+_AT_ALIAS = rf"@{ALIAS}"
+_TO = r"@artifact/([^/]{0,1}|[^./][^/]|[.][^./]|[^/]{3,})(/([^/]{0,1}|[^./][^/]|[.][^./]|[^/]{3,}))*"
+
+ARTIFACT = Obj("ArtifactSource", {
+    "sources": Field(StrMap("alias: the source it names (a declared git, oci or bucket source, "
+                            "or the tree's own source by its name)",
+                            key=Str(pattern=ALIAS, hint=ALIAS_HINT)), required=True),
+    "artifacts": Field(List(Obj("Artifact", {
+        "name": Field(subdomain("the ExternalArtifact's name: what a bundle's or helm "
+                                "application's source names"), required=True),
+        "originRevision": Str("@<alias> whose revision (a Git commit) the artifact records",
+                              pattern=_AT_ALIAS, hint="write @ and a source alias, e.g. @monorepo"),
+        "revision": Str("@<alias> whose revision the artifact takes (default: its content digest)",
+                        pattern=_AT_ALIAS, hint="write @ and a source alias, e.g. @monorepo"),
+        "copy": Field(List(Obj("ArtifactCopy", {
+            "from": Field(Str("@<alias>/<glob>: the files to copy", pattern=rf"{_AT_ALIAS}/.*",
+                              max_len=1024, hint="write @<alias>/<glob>, e.g. @monorepo/apps/**"),
+                          required=True),
+            "to": Field(Str("@artifact/<path>: where they go in the artifact", pattern=_TO,
+                            max_len=1024, hint="write @artifact/<path> without '..', e.g. "
+                                               "@artifact/apps/"), required=True),
+            "exclude": List(Str("a glob to leave out", max_len=1024), "globs to leave out"),
+            "strategy": Str("Overwrite (default), Merge (YAML) or Extract (tarballs)",
+                            enum=("Overwrite", "Merge", "Extract")),
+        }), "copy operations, in order", min_items=1), required=True),
+    }), "the ExternalArtifacts it produces", min_items=1), required=True),
+}, "an ArtifactGenerator: splits sources into ExternalArtifacts (needs source-watcher)")
+
 SOURCE = Obj("Source", {
     "name": Field(subdomain("the source's name: the Flux object's name"), required=True),
-    "git": GIT, "oci": OCI, "helm": HELM_REPO, "bucket": BUCKET,
-}, "a named source", exactly_one=(("git", "oci", "helm", "bucket"),))
+    "git": GIT, "oci": OCI, "helm": HELM_REPO, "bucket": BUCKET, "artifact": ARTIFACT,
+}, "a named source", exactly_one=(("git", "oci", "helm", "bucket", "artifact"),))
 
 # -- applications ------------------------------------------------------------
 
@@ -185,7 +218,8 @@ HELM_APP = Obj("HelmApplication", {
     "repository": Str("https:// chart repository, or the oci:// URL of the chart",
                       pattern=r"(https?|oci)://.+",
                       hint="use https://charts.example.com or oci://registry/path/chart"),
-    "source": Str("a declared helm, git, oci or bucket source instead of repository", min_len=1),
+    "source": Str("a declared helm, git, oci or bucket source, or an artifact of an artifact "
+                  "source (the chart itself), instead of repository", min_len=1),
     "releaseName": Str("Helm release name (default: the application name)", pattern=DNS_SUBDOMAIN,
                        hint=SUBDOMAIN_HINT, max_len=53, min_len=1),
     "targetNamespace": label("namespace to install into (default: the application namespace)"),
@@ -326,7 +360,9 @@ BUNDLE = Obj("Bundle", {
     "components": List(Str(min_len=1), "kustomize components, relative to the bundle directory"),
     "labels": StrMap("labels of the Flux Kustomization"),
     "annotations": StrMap("annotations of the Flux Kustomization"),
-    "source": Str("source of an external bundle (one with path)", min_len=1),
+    "source": Str("source of an external bundle (one with path): a declared source, an artifact "
+                  "of an artifact source, or the tree's own source by its name (also the "
+                  "default when neither the bundle nor a node above sets one)", min_len=1),
     "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
                 schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),
