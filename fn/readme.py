@@ -18,6 +18,7 @@ from .model.cluster import Bundle, Cluster
 
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "Bucket")
 SOURCE_GROUP = "source.toolkit.fluxcd.io/"
+ARTIFACT_GROUP = "source.extensions.fluxcd.io/"
 REFS = ("branch", "tag", "semver", "commit", "digest", "name")
 
 
@@ -70,7 +71,9 @@ def _bootstrap(cluster: Cluster) -> list[str]:
 
 def _bundle_row(bundle: Bundle, plan: TreePlan) -> str:
     if bundle.is_external:
-        where = f"external: `{bundle.spec.path}` of `{bundle.source_name or '?'}`"
+        use = bundle.cluster.source_use(bundle.source_name)
+        where = f"external: `{bundle.spec.path}` of `{use.name if use else '?'}`" + \
+            (" (the tree's own source)" if use is not None and use.tree else "")
     else:
         where = f"`{posixpath.relpath(plan.bundle_dir(bundle), plan.cluster_dir)}/`"
     deps = ", ".join(f"`{d.name}`" if d.internal else f"`{d.namespace or bundle.cluster.namespace}/{d.name}` (must exist)"
@@ -129,14 +132,19 @@ def _mermaid(cluster: Cluster) -> list[str]:
 def _sources(cluster: Cluster, tree: Tree) -> list[str]:
     rows = []
     for path, _, obj, _, _ in tree.entries():
-        if not str(obj.get("apiVersion", "")).startswith(SOURCE_GROUP) \
-                or obj.get("kind") not in SOURCE_KINDS:
+        generator = str(obj.get("apiVersion", "")).startswith(ARTIFACT_GROUP) \
+            and obj.get("kind") == "ArtifactGenerator"
+        if not generator and (not str(obj.get("apiVersion", "")).startswith(SOURCE_GROUP)
+                              or obj.get("kind") not in SOURCE_KINDS):
             continue
         spec = obj.get("spec") or {}
         url = spec.get("url") or (f"{spec.get('endpoint')}/{spec.get('bucketName')}"
                                   if obj["kind"] == "Bucket" else "")
         ref = spec.get("ref") or {}
         pinned = ", ".join(f"{k}: `{ref[k]}`" for k in REFS if k in ref) or "—"
+        if generator:  # what it splits, and the ExternalArtifacts it makes
+            url = ", ".join(f"{s.get('kind')} {s.get('name')}" for s in spec.get("sources") or [])
+            pinned = "artifacts: " + ", ".join(f"`{a.get('name')}`" for a in spec.get("artifacts") or [])
         meta = obj.get("metadata") or {}
         rows.append(f"| `{meta.get('name')}` | {obj['kind']} | {_code(url)} | {pinned} | "
                     f"`{posixpath.relpath(path, TreePlan.for_cluster(cluster).cluster_dir)}` |")
