@@ -72,8 +72,11 @@ def _bootstrap(cluster: Cluster) -> list[str]:
 def _bundle_row(bundle: Bundle, plan: TreePlan) -> str:
     if bundle.is_external:
         use = bundle.cluster.source_use(bundle.source_name)
-        where = f"external: `{bundle.spec.path}` of `{use.name if use else '?'}`" + \
-            (" (the tree's own source)" if use is not None and use.tree else "")
+        if use is not None and use.tree and bundle.cluster.gitops == "argocd":
+            where = f"external: `{bundle.spec.path}` of the tree's own repository"
+        else:
+            where = f"external: `{bundle.spec.path}` of `{use.name if use else '?'}`" + \
+                (" (the tree's own source)" if use is not None and use.tree else "")
     else:
         where = f"`{posixpath.relpath(plan.bundle_dir(bundle), plan.cluster_dir)}/`"
     deps = ", ".join(f"`{d.name}`" if d.internal else f"`{d.namespace or bundle.cluster.namespace}/{d.name}` (must exist)"
