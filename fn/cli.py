@@ -34,7 +34,7 @@ Config (apiVersion: fn.kure.dev/v1alpha1, kind: Cluster):
   spec.flux        namespace, placement, sourceRef, defaults of every bundle
   spec.layout      root (default clusters), kustomizationMode, fileNaming
   spec.output      emit: all | flux | apps
-  spec.sources     named git, oci, helm and bucket sources
+  spec.sources     named git, oci, helm, bucket and artifact sources
   spec.bootstrap   flux-operator (FluxInstance) or gotk (gotk-sync.yaml)
   spec.nodes       the directory tree: nodes hold bundles (a Flux Kustomization
                    each); bundles hold applications (helm, manifests, resources)

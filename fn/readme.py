@@ -18,6 +18,7 @@ from .model.cluster import Bundle, Cluster
 
 SOURCE_KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "Bucket")
 SOURCE_GROUP = "source.toolkit.fluxcd.io/"
+ARTIFACT_GROUP = "source.extensions.fluxcd.io/"
 REFS = ("branch", "tag", "semver", "commit", "digest", "name")
 
 
@@ -45,6 +46,7 @@ def cluster_readme(cluster: Cluster, tree: Tree) -> str:
     lines += ["", "## Dependency graph", "",
               "An arrow points from a bundle to the bundles that wait for it "
               "(`dependsOn`).", "", *_mermaid(cluster), "",
+              *_must_exist(cluster),
               "## Sources", ""]
     lines += _sources(cluster, tree)
     return "\n".join(lines) + "\n"
@@ -69,12 +71,40 @@ def _bootstrap(cluster: Cluster) -> list[str]:
 
 def _bundle_row(bundle: Bundle, plan: TreePlan) -> str:
     if bundle.is_external:
-        where = f"external: `{bundle.spec.path}` of `{bundle.source_name or '?'}`"
+        use = bundle.cluster.source_use(bundle.source_name)
+        if use is not None and use.tree and bundle.cluster.gitops == "argocd":
+            where = f"external: `{bundle.spec.path}` of the tree's own repository"
+        else:
+            where = f"external: `{bundle.spec.path}` of `{use.name if use else '?'}`" + \
+                (" (the tree's own source)" if use is not None and use.tree else "")
     else:
         where = f"`{posixpath.relpath(plan.bundle_dir(bundle), plan.cluster_dir)}/`"
-    deps = ", ".join(f"`{d}`" for d in bundle.depends_on) or "—"
+    deps = ", ".join(f"`{d.name}`" if d.internal else f"`{d.namespace or bundle.cluster.namespace}/{d.name}` (must exist)"
+                     for d in bundle.dependencies) or "—"
     apps = ", ".join(f"`{a.name}` ({a.type})" for a in bundle.applications) or "—"
     return f"| `{bundle.name}` | {where} | {deps} | {apps} |"
+
+
+def _must_exist(cluster: Cluster) -> list[str]:
+    """The objects outside this config that dependsOn names: kure-fn neither
+    creates nor checks them."""
+    rows = set()
+    for b in cluster.bundles():
+        for d in b.external_dependencies:
+            rows.add(("Kustomization", d.name, d.namespace or cluster.namespace, f"bundle `{b.name}`"))
+        for app in b.applications:
+            for d in app.dependencies:
+                if not d.internal:
+                    rows.add(("HelmRelease", d.name, d.namespace or cluster.namespace,
+                              f"helm application `{app.name}`"))
+    if not rows:
+        return []
+    return ["## Must exist", "",
+            "Objects outside this config that something here waits for (`dependsOn`). "
+            "kure-fn does not create or check them: they must exist, or the dependents "
+            "never start.", "",
+            "| Kind | Name | Namespace | Needed by |", "|---|---|---|---|",
+            *(f"| {k} | `{n}` | `{ns}` | {by} |" for k, n, ns, by in sorted(rows)), ""]
 
 
 def _mermaid(cluster: Cluster) -> list[str]:
@@ -105,14 +135,19 @@ def _mermaid(cluster: Cluster) -> list[str]:
 def _sources(cluster: Cluster, tree: Tree) -> list[str]:
     rows = []
     for path, _, obj, _, _ in tree.entries():
-        if not str(obj.get("apiVersion", "")).startswith(SOURCE_GROUP) \
-                or obj.get("kind") not in SOURCE_KINDS:
+        generator = str(obj.get("apiVersion", "")).startswith(ARTIFACT_GROUP) \
+            and obj.get("kind") == "ArtifactGenerator"
+        if not generator and (not str(obj.get("apiVersion", "")).startswith(SOURCE_GROUP)
+                              or obj.get("kind") not in SOURCE_KINDS):
             continue
         spec = obj.get("spec") or {}
         url = spec.get("url") or (f"{spec.get('endpoint')}/{spec.get('bucketName')}"
                                   if obj["kind"] == "Bucket" else "")
         ref = spec.get("ref") or {}
         pinned = ", ".join(f"{k}: `{ref[k]}`" for k in REFS if k in ref) or "—"
+        if generator:  # what it splits, and the ExternalArtifacts it makes
+            url = ", ".join(f"{s.get('kind')} {s.get('name')}" for s in spec.get("sources") or [])
+            pinned = "artifacts: " + ", ".join(f"`{a.get('name')}`" for a in spec.get("artifacts") or [])
         meta = obj.get("metadata") or {}
         rows.append(f"| `{meta.get('name')}` | {obj['kind']} | {_code(url)} | {pinned} | "
                     f"`{posixpath.relpath(path, TreePlan.for_cluster(cluster).cluster_dir)}` |")

@@ -7,9 +7,13 @@ after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
 1. build the cluster directory (the bootstrap sync path);
 2. for every Flux Kustomization applied so far whose sourceRef is the tree's
    own source, build its `spec.path` too (applying its `targetNamespace`),
-   recursively; Kustomizations of other sources (external bundles) are
-   skipped, and the bootstrap sync Kustomization (its path is the cluster
-   directory) is the root build itself;
+   recursively; Kustomizations of other sources (external bundles, artifacts)
+   are skipped, and the bootstrap sync Kustomization (its path is the cluster
+   directory) is the root build itself. An external bundle on the tree's own
+   source is built like any when its path exists in the repository; when
+   it does not and the caller lists the path in `by_hand` (a directory the
+   repository keeps by hand, which kure-fn does not write) it is recorded in
+   `absent` instead of being a problem;
 3. check the invariants of output.md:
    - every directory built has a `kustomization.yaml` (otherwise Flux would
      generate one and apply every file below it);
@@ -23,7 +27,10 @@ after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
      and Kustomization, named after the Flux namespace; the source of the
      gotk-sync Kustomization) or that is assumed to exist (the tree's own
      source, when no bootstrap object is in the tree: `flux bootstrap` made
-     it);
+     it), or an ExternalArtifact that an applied ArtifactGenerator lists
+     (whose own `sources` must resolve too); `outside`: (kind, namespace,
+     name) of objects the config names outside itself (dependsOn
+     {name, namespace}), taken as existing;
    - every Flux object outside the bootstrap namespace lives in a Namespace
      applied by the same Kustomization or by the root build (Flux applies
      Namespaces first; one applied later would come too late);
@@ -59,6 +66,7 @@ LOCAL_CONFIG = "config.kubernetes.io/local-config"
 KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
+ARTIFACT_GROUP = "source.extensions.fluxcd.io"
 OPERATOR_GROUP = "fluxcd.controlplane.io"
 SYNC = "<bootstrap sync>"
 # (API group, kind) of the cluster-scoped kinds the tests use, written out
@@ -115,6 +123,7 @@ class Simulation:
     created: set[Key] = field(default_factory=set)               # created by bootstrap / assumed
     followed: list[str] = field(default_factory=list)            # Kustomizations built
     skipped: list[str] = field(default_factory=list)             # other sources' Kustomizations
+    absent: list[str] = field(default_factory=list)              # tree-source paths not on disk
     own_sources: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, ns, name)
     own_urls: set[tuple[str, str]] = field(default_factory=set)  # (kind, url) of those
     crds: dict[tuple[str, str], bool] = field(default_factory=dict)  # (group, kind) -> namespaced
@@ -192,7 +201,9 @@ def crd_scopes(repo: Path) -> dict[tuple[str, str], bool]:
 def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
              own_sources: set[tuple[str, str]] = frozenset(),
              namespace: str = "flux-system", also: dict[Key, str] | None = None,
-             lockdown: bool = False) -> Simulation:
+             lockdown: bool = False,
+             outside: set[tuple[str, str, str]] = frozenset(),
+             by_hand: set[str] = frozenset()) -> Simulation:
     """Follow the tree from `cluster_dir` (relative to `repo`) as Flux would.
 
     cluster: only objects owned by this cluster count as generated (default:
@@ -231,10 +242,16 @@ def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
         path = normalise(str(spec.get("path", "")))
         if path == cluster_dir:
             continue  # the bootstrap sync itself (gotk-sync Kustomization)
+        if path in {normalise(p) for p in by_hand} and not (repo / path).is_dir():
+            sim.absent.append(f"{show(k)}: ./{path}")
+            continue
         sim.followed.append(show(k))
         built = _build(sim, kustomize, path, show(k), spec.get("targetNamespace"))
         queue.extend(o for o in built or [] if _is_flux_kustomization(o))
 
+    for kind, ns, name in outside:
+        group = HELM_GROUP if kind == "HelmRelease" else KUSTOMIZE_GROUP
+        sim.created.add((group, kind, ns, name))
     _check_counts(sim)
     _check_references(sim, lockdown)
     _check_namespaces(sim, namespace)
@@ -341,6 +358,10 @@ def _copies_of_own_sources(sim: Simulation, root: list[dict]) -> None:
 
 
 def _check_references(sim: Simulation, lockdown: bool = False) -> None:
+    for key, obj in sim.objects.items():  # the ExternalArtifacts ArtifactGenerators make
+        if key[:2] == (ARTIFACT_GROUP, "ArtifactGenerator"):
+            for art in (obj.get("spec") or {}).get("artifacts") or []:
+                sim.created.add((SOURCE_GROUP, "ExternalArtifact", key[2], art.get("name")))
     for key, obj in sorted(sim.objects.items(), key=lambda kv: str(kv[0])):
         ns = key[2]
         spec = obj.get("spec") or {}
@@ -359,6 +380,8 @@ def _check_references(sim: Simulation, lockdown: bool = False) -> None:
                 refs.append(("chartRef", SOURCE_GROUP, spec["chartRef"]))
             refs += [("dependsOn", HELM_GROUP, {"kind": "HelmRelease", **d})
                      for d in spec.get("dependsOn") or []]
+        elif key[:2] == (ARTIFACT_GROUP, "ArtifactGenerator"):
+            refs += [("sources", SOURCE_GROUP, src) for src in spec.get("sources") or []]
         tenant = spec.get("serviceAccountName")
         for what, group, ref in refs:
             target = (group, ref.get("kind"), ref.get("namespace") or ns, ref.get("name"))

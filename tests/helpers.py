@@ -114,7 +114,7 @@ def item_path(item: dict) -> str | None:
         "internal.config.kubernetes.io/path")
 
 
-FLUX_GROUPS = ("toolkit.fluxcd.io/", "fluxcd.controlplane.io/")
+FLUX_GROUPS = ("toolkit.fluxcd.io/", "extensions.fluxcd.io/", "fluxcd.controlplane.io/")
 
 
 def is_flux(obj: dict) -> bool:

@@ -52,6 +52,8 @@ def test_every_reference_resolves(pkg):
     objs = generated(doc)
     have = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objs}
     have |= bootstrap_sources(objs)
+    have |= {("ExternalArtifact", o["metadata"]["namespace"], a["name"]) for o in objs
+             if o["kind"] == "ArtifactGenerator" for a in o["spec"]["artifacts"]}
     for o in objs:
         spec = o.get("spec") or {}
         ns = o["metadata"].get("namespace")
@@ -65,6 +67,8 @@ def test_every_reference_resolves(pkg):
             else:
                 refs.append(spec["chart"]["spec"]["sourceRef"])
             refs += [{"kind": "HelmRelease", **d} for d in spec.get("dependsOn", [])]
+        if o["kind"] == "ArtifactGenerator":
+            refs += spec["sources"]
         for r in refs:
             assert "namespace" in r, f"{o['kind']} {o['metadata']['name']}: ref without namespace {r}"
             assert (r["kind"], r.get("namespace", ns), r["name"]) in have, \

@@ -215,3 +215,74 @@ def test_a_flux_object_in_a_namespace_nobody_creates_is_reported(tmp_path):
     files["clusters/c/flux-system/kustomization.yaml"] = kustomization(
         "ks-app.yaml", "ks-ext.yaml", "ns-media.yaml", "src-ext.yaml")
     fluxsim.check(write(tmp_path, files), "clusters/c")
+
+
+GENERATOR = """apiVersion: source.extensions.fluxcd.io/v1beta1
+kind: ArtifactGenerator
+metadata: {name: split, namespace: flux-system, annotations: {fn.kure.dev/cluster: c}}
+spec:
+  sources: [{alias: repo, kind: GitRepository, name: flux-system, namespace: flux-system}]
+  artifacts: [{name: apps, copy: [{from: "@repo/apps/**", to: "@artifact/"}]}]
+"""
+
+
+@pytest.mark.e2e
+def test_an_artifact_generator_makes_the_external_artifacts_it_lists(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/kustomization.yaml"] = kustomization(
+        "ks-app.yaml", "ks-ext.yaml", "src-ext.yaml", "gen.yaml", "ks-art.yaml", "ks-gone.yaml")
+    files["clusters/c/flux-system/gen.yaml"] = GENERATOR
+    files["clusters/c/flux-system/ks-art.yaml"] = KS.format(
+        name="art", path="./prod", kind="ExternalArtifact", source="apps")
+    files["clusters/c/flux-system/ks-gone.yaml"] = KS.format(
+        name="gone", path="./prod", kind="ExternalArtifact", source="infra")
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert ("source.toolkit.fluxcd.io", "ExternalArtifact", "flux-system", "apps") in sim.created
+    assert "Kustomization.kustomize.toolkit.fluxcd.io flux-system/art" in sim.skipped
+    assert sim.problems == [
+        "Kustomization.kustomize.toolkit.fluxcd.io flux-system/gone: sourceRef "
+        "ExternalArtifact.source.toolkit.fluxcd.io flux-system/infra is neither applied nor "
+        "created by bootstrap"]
+
+
+@pytest.mark.e2e
+def test_an_artifact_generator_source_must_resolve(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/kustomization.yaml"] = kustomization(
+        "ks-app.yaml", "ks-ext.yaml", "src-ext.yaml", "gen.yaml")
+    files["clusters/c/flux-system/gen.yaml"] = GENERATOR.replace("name: flux-system,", "name: nope,")
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert sim.problems == [
+        "ArtifactGenerator.source.extensions.fluxcd.io flux-system/split: sources "
+        "GitRepository.source.toolkit.fluxcd.io flux-system/nope is neither applied nor "
+        "created by bootstrap"]
+
+
+@pytest.mark.e2e
+def test_an_external_bundle_on_the_tree_source_builds_its_path_when_present(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/kustomization.yaml"] = kustomization(
+        "ks-app.yaml", "ks-ext.yaml", "src-ext.yaml", "ks-legacy.yaml")
+    files["clusters/c/flux-system/ks-legacy.yaml"] = KS.format(
+        name="legacy", path="./legacy", kind="GitRepository", source="flux-system")
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert sim.problems == ["Kustomization.kustomize.toolkit.fluxcd.io flux-system/legacy: path "
+                            "'legacy' does not exist"]
+    sim = fluxsim.check(tmp_path, "clusters/c", by_hand={"./legacy"})  # kept by hand, not here
+    assert sim.absent == ["Kustomization.kustomize.toolkit.fluxcd.io flux-system/legacy: ./legacy"]
+    files["legacy/kustomization.yaml"] = kustomization("cm.yaml")
+    files["legacy/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: old, namespace: default}\n"
+    sim = fluxsim.check(write(tmp_path, files), "clusters/c", by_hand={"./legacy"})
+    assert "Kustomization.kustomize.toolkit.fluxcd.io flux-system/legacy" in sim.followed
+    assert ("", "ConfigMap", "default", "old") in sim.applied and not sim.absent
+
+
+@pytest.mark.e2e
+def test_objects_outside_the_config_are_taken_as_existing(tmp_path):
+    files = sound_tree()
+    files["clusters/c/flux-system/ks-app.yaml"] = KS.format(
+        name="app", path="./clusters/c/apps/app", kind="GitRepository", source="flux-system") + \
+        "  dependsOn: [{name: tenants, namespace: tenants}]\n"
+    sim = fluxsim.simulate(write(tmp_path, files), "clusters/c")
+    assert len(sim.problems) == 1 and "tenants/tenants" in sim.problems[0]
+    fluxsim.check(tmp_path, "clusters/c", outside={("Kustomization", "tenants", "tenants")})

@@ -9,6 +9,7 @@ import itertools
 import posixpath
 
 import re
+import shutil
 
 import pytest
 import yaml
@@ -419,6 +420,9 @@ def test_render_directory_is_sound_under_flux(tmp_path, pkg):
                      if re.search(r"^kind: (Cluster|Profile)$", p.read_text(), re.M))
     proc = _render_dir(configs, tmp_path)
     assert proc.returncode == 0, proc.stderr
+    # the repository around the tree: directories the package keeps by hand
+    # (an external bundle on the tree's own source applies one)
+    shutil.copytree(pkg, tmp_path, dirs_exist_ok=True)
     for name, directory in kptrepo.cluster_dirs(pkg).items():
         assert fluxsim.check(tmp_path, directory, cluster=name).followed
 

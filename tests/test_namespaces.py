@@ -223,9 +223,9 @@ def test_target_namespace_over_helm_is_allowed_when_nothing_moves():
 
 
 def test_cross_namespace_refs_false_refuses_every_crossing_and_names_both_ends():
-    s = spec({"name": "n", "bundles": [
+    s = spec({"name": "n", "defaults": {"wait": False}, "bundles": [
         {"name": "base", "applications": [helm_app("base")]},
-        {"name": "top", "fluxNamespace": "media", "dependsOn": ["base"], "wait": False,
+        {"name": "top", "fluxNamespace": "media", "dependsOn": ["base"],
          "applications": [helm_app("top", fluxNamespace="tools",
                                    helm={**CHART, "dependsOn": ["base"]})]}]})
     with pytest.raises(ConfigError) as e:

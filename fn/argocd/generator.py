@@ -50,8 +50,11 @@ class ResourceGenerator(BundleGenerator):
     def bundle_application(self, bundle: Bundle, plan: TreePlan, wave: int) -> dict:
         cluster = bundle.cluster
         s = bundle.spec
-        if bundle.is_external:
+        if bundle.is_external and bundle.source_name in cluster.sources:
             source = external_source(cluster.sources[bundle.source_name], s.path)
+        elif bundle.is_external:  # a path of the tree's own repository
+            source = {"repoURL": cluster.argocd.repoURL,
+                      "targetRevision": cluster.argocd.targetRevision, "path": argo_path(s.path)}
         else:
             source = {"repoURL": cluster.argocd.repoURL,
                       "targetRevision": cluster.argocd.targetRevision,

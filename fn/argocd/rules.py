@@ -43,6 +43,15 @@ OVERLAY_ERROR = ("{key} is merged into the Flux {kind} spec, which gitops: argoc
 DEFAULTS_IGNORED = ("interval", "retryInterval", "timeout", "wait")
 
 
+EXTERNAL_DEPENDENCY = ("a dependsOn on an object outside this config ({name, namespace}) is a Flux "
+                       "feature; Argo CD orders only the Applications of this config: remove it "
+                       "or name a bundle or helm application of this config")
+
+
+ARTIFACTS = ("an artifact (an ExternalArtifact of an artifact source) is Flux's; Argo CD cannot "
+             "read one: name a git, oci or helm source instead")
+
+
 def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
     """For each bundle, the bundles it must follow under Argo CD: its dependsOn,
     plus the bundles holding the helm applications its helm applications
@@ -52,7 +61,7 @@ def bundle_order(cluster: Cluster) -> dict[str, list[str]]:
     for b in cluster.bundles():
         edges = list(b.depends_on)
         for app in b.applications:
-            for dep in app.helm.dependsOn if app.helm is not None else ():
+            for dep in app.depends_on:
                 other = helm_bundle.get(dep)
                 if other is not None and other != b.name and other not in edges:
                     edges.append(other)
@@ -88,6 +97,11 @@ def validate(cluster: Cluster) -> list[Problem]:
             if getattr(b.spec, key) not in (None, []):
                 problems.append(warning(f"{b.path}.{key}", f"{key} tunes Flux and is ignored with "
                                                             "gitops: argocd"))
+        for d in b.external_dependencies:
+            problems.append(Problem(f"{b.path}.dependsOn[{d.index}]", EXTERNAL_DEPENDENCY))
+        if b.is_external and b.source_name in cluster.artifacts:
+            problems.append(Problem(f"{b.path}.source" if b.spec.source else f"{b.path}.path",
+                                    ARTIFACTS))
         if b.is_external and b.source_name in cluster.sources:
             _argocd_source(cluster, cluster.sources[b.source_name],
                            f"{b.path}.source" if b.spec.source else f"{b.path}.path",
@@ -97,6 +111,11 @@ def validate(cluster: Cluster) -> list[Problem]:
             if h is None:
                 continue
             _helm_fields(h, p, problems)
+            for d in app.dependencies:
+                if not d.internal:
+                    problems.append(Problem(f"{p}.dependsOn[{d.index}]", EXTERNAL_DEPENDENCY))
+            if h.source in cluster.artifacts:
+                problems.append(Problem(f"{p}.source", ARTIFACTS))
             if h.source in cluster.sources:
                 _argocd_source(cluster, cluster.sources[h.source], f"{p}.source", problems)
     for cycle in find_cycles(bundle_order(cluster)):
@@ -156,10 +175,10 @@ def _helm_edge(cluster: Cluster, cycle: list[str]) -> str:
         if there in bundle.depends_on:
             continue
         for app in bundle.applications:
-            for i, dep in enumerate(app.helm.dependsOn if app.helm is not None else ()):
+            for d in (d for d in app.dependencies if d.internal):
                 target = cluster.find_bundle(there)
-                if any(a.name == dep for a in target.applications):
-                    return f"{app.path}.helm.dependsOn[{i}]"
+                if any(a.name == d.name for a in target.applications):
+                    return f"{app.path}.helm.dependsOn[{d.index}]"
     return f"{cluster.find_bundle(cycle[0]).path}.dependsOn"
 
 

@@ -26,5 +26,5 @@ def helm_waves(cluster: Cluster) -> dict[str, int]:
         local = {a.name for a in bundle.applications if a.helm is not None}
         for app in bundle.applications:
             if app.helm is not None:
-                graph[app.name] = [d for d in app.helm.dependsOn if d in local]
+                graph[app.name] = [d for d in app.depends_on if d in local]
     return depths(graph)

@@ -13,7 +13,7 @@ from ..model.cluster import Cluster
 from ..model.profiles import deep_merge
 from ..model.schema import Record
 from .generator import KUSTOMIZE_API
-from .sources import sync_ref, sync_source
+from .sources import SOURCE_API, SOURCE_WATCHER, sync_ref, sync_source, uses_artifacts
 
 MODES = ("flux-operator", "gotk")
 DEFAULT_REGISTRY = "ghcr.io/fluxcd"
@@ -21,6 +21,12 @@ DEFAULT_COMPONENTS = ["source-controller", "kustomize-controller", "helm-control
                       "notification-controller"]
 GOTK_SYNC = "gotk-sync.yaml"
 GOTK_COMPONENTS = "gotk-components.yaml"
+
+
+def default_components(cluster: Cluster) -> list[str]:
+    """The controllers run when bootstrap lists none: the usual four, and
+    source-watcher when the config uses artifacts."""
+    return DEFAULT_COMPONENTS + ([SOURCE_WATCHER] if uses_artifacts(cluster) else [])
 
 
 def gotk_components_path(plan: TreePlan) -> str:
@@ -46,7 +52,7 @@ class BootstrapGenerator:
         spec: dict = {
             "distribution": {"version": b.fluxVersion,
                              "registry": b.registry or DEFAULT_REGISTRY},
-            "components": list(b.components or DEFAULT_COMPONENTS),
+            "components": list(b.components or default_components(cluster)),
         }
         sync = b.sync
         if sync is not None:

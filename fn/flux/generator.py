@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from ..engine import BundleGenerator, Generated, app_objects, canonical, present
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
-from ..model.cluster import Application, Bundle, Cluster
+from ..model.cluster import EXTERNAL_ARTIFACT, Application, Bundle, Cluster, Source
 from ..model.profiles import deep_merge
 from .helm import HELM_API, helm_objects
-from .sources import ChartSources, source_object, tree_source_copy
+from .refs import depends_on
+from .sources import ChartSources, artifact_generator, source_object, tree_source_copy
 from .tenants import generated_tenants, service_account, tenant_namespaces
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -32,8 +33,8 @@ class ResourceGenerator(BundleGenerator):
             for app in bundle.applications:
                 out.extend(app_objects(app, self.application(app, charts)))
         out.extend(Generated(obj, "chart-source" if for_charts else "source", None,
-                             path=f"{cluster.sources[obj['metadata']['name']].path}.name")
-                   for obj, for_charts in self.sources(cluster, bundles, charts))
+                             path=f"{src.path}.name")
+                   for obj, for_charts, src in self.sources(cluster, bundles, charts))
         derived_by = chart_users(apps, charts)
         out.extend(Generated(obj, "chart-source", None,
                              path=derived_by[(obj["metadata"]["namespace"], obj["metadata"]["name"])])
@@ -52,9 +53,9 @@ class ResourceGenerator(BundleGenerator):
             meta["labels"] = dict(s.labels)
         if s.annotations:
             meta["annotations"] = dict(s.annotations)
-        if bundle.is_external:
-            src = cluster.sources[bundle.source_name]
-            source_ref = {"kind": src.kind, "name": src.name, "namespace": src.namespace}
+        if bundle.is_external:  # a declared source, an artifact, or the tree's own source
+            use = cluster.source_use(bundle.source_name)
+            source_ref = {"kind": use.kind, "name": use.name, "namespace": use.namespace}
             path = repo_path(relative_path(s.path))
         else:
             source_ref = {**cluster.source_ref.to_data(), "namespace": tree_source_namespace_of(bundle)}
@@ -88,9 +89,8 @@ class ResourceGenerator(BundleGenerator):
         post = s.postBuild
         if post is not None and (post.substitute or post.substituteFrom):
             spec["postBuild"] = {k: v for k, v in post.to_data().items() if v}
-        if bundle.depends_on:
-            spec["dependsOn"] = [{"name": d, "namespace": bundle_namespace(cluster, d, ns)}
-                                 for d in sorted(bundle.depends_on)]
+        if bundle.dependencies:
+            spec["dependsOn"] = depends_on(bundle.dependencies, ns)
         spec = deep_merge(deep_merge(bundle.node.kustomization_defaults, spec),
                           s.kustomization or {})
         return canonical({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
@@ -109,26 +109,47 @@ class ResourceGenerator(BundleGenerator):
 
     # -- declared sources -------------------------------------------------------
     def sources(self, cluster: Cluster, bundles: Iterable[Bundle],
-                charts: ChartSources) -> list[tuple[dict, bool]]:
+                charts: ChartSources) -> list[tuple[dict, bool, Source]]:
         """Declared sources that something references (or the tree's own source),
-        each with whether Helm charts come from it."""
+        each with whether Helm charts come from it, and the artifact sources
+        whose artifacts something references, with the sources they split."""
         used: dict[str, bool] = {}  # name -> used as a Helm chart source
+        generators: set[str] = set()  # artifact sources used
         ref_name = cluster.source_ref.name
         if ref_name in cluster.sources:
             used[ref_name] = False
         for b in bundles:
             if b.is_external:
-                used.setdefault(b.source_name, False)
+                _use(cluster, b.source_name, used, generators)
             for app in b.applications:
                 h = app.helm
                 if h is not None and h.source:
-                    used[h.source] = True
+                    if h.source in cluster.sources:
+                        used[h.source] = True
+                    else:
+                        _use(cluster, h.source, used, generators)
                 elif h is not None and charts.for_app(app) is not None:
                     name = charts.for_app(app)[1]
                     if name in cluster.sources:
                         used[name] = True
-        return [(source_object(cluster.sources[n], cluster.sources[n].namespace,
-                               helm_chart=used[n]), used[n]) for n in sorted(used)]
+        for g in sorted(generators):
+            for name in cluster.artifact_sources[g].spec.sources.values():
+                _use(cluster, name, used, generators)
+        out = [(source_object(cluster.sources[n], cluster.sources[n].namespace,
+                              helm_chart=used[n]), used[n], cluster.sources[n]) for n in sorted(used)]
+        return out + [(artifact_generator(cluster.artifact_sources[g], cluster,
+                                          cluster.artifact_sources[g].namespace), False,
+                       cluster.artifact_sources[g]) for g in sorted(generators)]
+
+
+def _use(cluster: Cluster, name: str | None, used: dict[str, bool], generators: set[str]) -> None:
+    """Mark what a bundle's (or artifact source's) source name needs emitted."""
+    use = cluster.source_use(name)
+    if use is not None and use.declared is not None:
+        if use.kind == EXTERNAL_ARTIFACT:
+            generators.add(use.declared.name)
+        else:
+            used.setdefault(use.name, False)
 
 
 def chart_users(apps: list[Application], charts: ChartSources) -> dict[tuple[str, str], str]:
@@ -149,13 +170,6 @@ def tree_source_namespace(cluster: Cluster) -> str:
     else spec.flux.namespace (bootstrap creates it there)."""
     src = cluster.sources.get(cluster.source_ref.name)
     return src.namespace if src is not None else cluster.namespace
-
-
-def bundle_namespace(cluster: Cluster, name: str, default: str) -> str:
-    """The namespace of bundle `name`'s Kustomization (`default` for a name
-    outside this config)."""
-    b = cluster.bundle_by_name.get(name)
-    return b.flux_namespace if b is not None else default
 
 
 def tree_source_namespace_of(bundle: Bundle) -> str:

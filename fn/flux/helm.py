@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ..engine import canonical, present
 from ..krm import yamlio
-from ..model.cluster import Application
+from ..model.cluster import EXTERNAL_ARTIFACT, Application
 from ..model.profiles import deep_merge
+from .refs import depends_on
 from .sources import ChartSources
 from .tenants import service_account
 
@@ -102,9 +103,8 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
         "storageNamespace": target,
     })
     spec.update(_chart(app, charts))
-    if own.dependsOn:
-        spec["dependsOn"] = [{"name": d, "namespace": release_namespace(cluster, d, ns)}
-                             for d in sorted(own.dependsOn)]
+    if app.dependencies:
+        spec["dependsOn"] = depends_on(app.dependencies, ns)
     values_from = [ref.to_data() for ref in h.valuesFrom]
     if h.valuesConfigMap:  # first, so the user's own entries still override it
         values_from.insert(0, {"kind": "ConfigMap", "name": values_config_map_name(app),
@@ -129,13 +129,6 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
                      keep=frozenset({"values"}))
 
 
-def release_namespace(cluster, name: str, default: str) -> str:
-    """The namespace of helm application `name`'s HelmRelease (`default` for
-    a name outside this config)."""
-    app = cluster.helm_app_by_name.get(name)
-    return app.flux_namespace if app is not None else default
-
-
 def _chart(app: Application, charts: ChartSources) -> dict:
     h = app.helm
     cluster = app.cluster
@@ -146,6 +139,9 @@ def _chart(app: Application, charts: ChartSources) -> dict:
             return {"chartRef": {"kind": kind, "name": name, "namespace": ns}}
         return {"chart": {"spec": {"chart": app.chart_name, "version": h.version,
                                    "sourceRef": {"kind": kind, "name": name, "namespace": ns}}}}
+    if h.source in cluster.artifacts:  # an artifact of an artifact source is the chart
+        return {"chartRef": {"kind": EXTERNAL_ARTIFACT, "name": h.source,
+                             "namespace": cluster.artifacts[h.source].namespace}}
     src = cluster.sources[h.source]
     ns = src.namespace
     if src.type == "oci":

@@ -39,10 +39,14 @@ DERIVED: dict[str, dict[str, str]] = {
     "FluxInstance": {
         "sync.path": "spec.layout.root (the tree's directory)",
     },
+    "ArtifactGenerator": {
+        "sources": "the artifact source's `sources` (alias: source name)",
+        "artifacts": "the artifact source's `artifacts`",
+    },
 }
 
 OVERLAY_KINDS = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepository",
-                 "HelmRepository", "Bucket", "FluxInstance")
+                 "HelmRepository", "Bucket", "ArtifactGenerator", "FluxInstance")
 
 
 def sites(cluster: Cluster) -> Iterator[tuple[str, str, object]]:

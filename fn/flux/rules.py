@@ -9,6 +9,7 @@ from ..model.cluster import Cluster
 from ..model.schema import Problem, warning
 from .tenants import tenant_rules
 from . import overlays
+from .sources import SOURCE_WATCHER, uses_artifacts
 
 
 def validate(cluster: Cluster) -> list[Problem]:
@@ -16,7 +17,7 @@ def validate(cluster: Cluster) -> list[Problem]:
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
                  _oci_sources, _ordering, _helm_timeouts, _bootstrap,
                  _release_health_checks, _values_from_namespaces, _cross_namespace_refs,
-                 _namespace_manifests, tenant_rules):
+                 _namespace_manifests, tenant_rules, _source_watcher):
         rule(cluster, problems)
     problems += overlays.validate(cluster)
     return problems
@@ -111,10 +112,10 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
 
     for b in bundles.values():
         edge(f"ready:{b.name}", f"apply:{b.name}", None, "")
-        for i, dep in enumerate(b.depends_on):
-            if dep in bundles:
-                edge(f"apply:{b.name}", f"ready:{dep}", f"{b.path}.dependsOn[{i}]",
-                     f"bundle {b.name!r} starts only after bundle {dep!r} is Ready")
+        for d in b.dependencies:
+            if d.internal and d.name in bundles:
+                edge(f"apply:{b.name}", f"ready:{d.name}", f"{b.path}.dependsOn[{d.index}]",
+                     f"bundle {b.name!r} starts only after bundle {d.name!r} is Ready")
         for app in b.applications:
             if app.helm is not None:
                 edge(f"ready:{b.name}", f"hr:{app.name}", None,
@@ -127,10 +128,10 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
     for app in helm_apps.values():
         edge(f"hr:{app.name}", f"apply:{app.bundle.name}", None,
              f"HelmRelease {app.name!r} is applied by bundle {app.bundle.name!r}")
-        for i, dep in enumerate(app.helm.dependsOn):
-            if dep in helm_apps and dep != app.name:
-                edge(f"hr:{app.name}", f"hr:{dep}", f"{app.path}.helm.dependsOn[{i}]",
-                     f"HelmRelease {app.name!r} waits for HelmRelease {dep!r}")
+        for d in app.dependencies:
+            if d.internal and d.name in helm_apps and d.name != app.name:
+                edge(f"hr:{app.name}", f"hr:{d.name}", f"{app.path}.helm.dependsOn[{d.index}]",
+                     f"HelmRelease {app.name!r} waits for HelmRelease {d.name!r}")
     for cycle in find_cycles(graph):
         kinds = {n.split(":", 1)[0] for n in cycle}
         if not {"hr", "apply"} <= kinds:
@@ -264,50 +265,47 @@ def _cross_namespace_refs(cluster: Cluster, problems: list[Problem]) -> None:
 def references(cluster: Cluster):
     """(config field, referring object, its namespace, referenced object, its
     namespace) of every reference between Flux objects that kure-fn writes."""
-    from .generator import effective_wait, tree_source_namespace_of  # the engine's own facts
+    from .generator import health_checks, tree_source_namespace_of  # the engine's own facts
     from .sources import ChartSources
     charts = None
     for b in cluster.bundles():
         ks = f"Kustomization {b.name!r}"
         ns = b.flux_namespace
         if b.is_external:
-            src = cluster.sources[b.source_name]
+            use = cluster.source_use(b.source_name)
             field = f"{b.path}.source" if b.spec.source else b.flux_namespace_path
-            yield field, ks, ns, f"{src.kind} {src.name!r}", src.namespace
+            yield field, ks, ns, f"{use.kind} {use.name!r}", use.namespace
         else:
             ref = cluster.source_ref
             yield (b.flux_namespace_path, ks, ns,
                    f"the tree's own source ({ref.kind} {ref.name!r}; a rendered bundle always "
                    "comes from it)", tree_source_namespace_of(b))
-        for i, dep in enumerate(b.depends_on):
-            other = cluster.bundle_by_name.get(dep)
-            if other is not None:
-                yield (f"{b.path}.dependsOn[{i}]", ks, ns, f"Kustomization {dep!r}",
-                       other.flux_namespace)
-        if not effective_wait(b):
-            for app in b.applications:
-                if app.helm is not None:
-                    yield (app.flux_namespace_path, f"{ks} (its health check)", ns,
-                           f"HelmRelease {app.name!r}", app.flux_namespace)
+        for d in b.dependencies:
+            yield (f"{b.path}.dependsOn[{d.index}]", ks, ns, f"Kustomization {d.name!r}",
+                   d.namespace or ns)
+        releases = {a.name: a for a in b.applications if a.helm is not None}
+        for hc in health_checks(b):
+            app = releases.get(hc["name"]) if hc["kind"] == "HelmRelease" else None
+            if app is not None and not any(c.name == app.name for c in b.spec.healthChecks):
+                yield (app.flux_namespace_path, f"{ks} (its health check)", ns,
+                       f"HelmRelease {app.name!r}", app.flux_namespace)
         for app in b.applications:
             h = app.helm
             if h is None:
                 continue
             hr = f"HelmRelease {app.name!r}"
             if h.source:
-                src = cluster.sources[h.source]
+                use = cluster.source_use(h.source)
                 yield f"{app.path}.helm.source", hr, app.flux_namespace, \
-                    f"{src.kind} {src.name!r}", src.namespace
+                    f"{use.kind} {use.name!r}", use.namespace
             else:
                 charts = charts or ChartSources(cluster)
                 kind, name, src_ns = charts.for_app(app)
                 yield f"{app.path}.helm.repository", hr, app.flux_namespace, \
                     f"{kind} {name!r}", src_ns
-            for i, dep in enumerate(h.dependsOn):
-                other = cluster.helm_app_by_name.get(dep)
-                if other is not None:
-                    yield (f"{app.path}.helm.dependsOn[{i}]", hr, app.flux_namespace,
-                           f"HelmRelease {dep!r}", other.flux_namespace)
+            for d in app.dependencies:
+                yield (f"{app.path}.helm.dependsOn[{d.index}]", hr, app.flux_namespace,
+                       f"HelmRelease {d.name!r}", d.namespace or app.flux_namespace)
 
 
 def _namespace_manifests(cluster: Cluster, problems: list[Problem]) -> None:
@@ -326,3 +324,17 @@ def _namespace_manifests(cluster: Cluster, problems: list[Problem]) -> None:
                     f"kure-fn writes Namespace {name!r} itself, into the cluster's flux-system "
                     f"directory, because Flux objects live there ({where[name]}): they need it "
                     "before any bundle is applied; remove this manifest"))
+def _source_watcher(cluster: Cluster, problems: list[Problem]) -> None:
+    """Artifact sources need the source-watcher controller (Flux 2.7+)."""
+    b = cluster.bootstrap
+    if b is None or not uses_artifacts(cluster):
+        return
+    if b.components and SOURCE_WATCHER not in b.components:
+        problems.append(Problem("spec.bootstrap.components",
+                                f"the config uses artifacts (ArtifactGenerator), which only "
+                                f"{SOURCE_WATCHER} runs; add {SOURCE_WATCHER} to components"))
+    elif not b.components and b.mode == "gotk":
+        problems.append(warning("spec.bootstrap.mode",
+                                f"the config uses artifacts (ArtifactGenerator), which only "
+                                f"{SOURCE_WATCHER} runs; bootstrap with "
+                                f"--components-extra={SOURCE_WATCHER} (or list components)"))

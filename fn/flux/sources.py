@@ -88,6 +88,42 @@ def tree_source_copy(cluster: Cluster, namespace: str) -> dict | None:
     if sync is not None and ref.name == cluster.namespace:
         return sync_source(sync, ref.name, namespace)
     return None
+ARTIFACT_API = "source.extensions.fluxcd.io/v1beta1"
+
+
+def artifact_generator(src: Source, cluster: Cluster, namespace: str) -> dict:
+    """The ArtifactGenerator of an artifact source: its aliases resolved to
+    the sources they name (sorted by alias), its artifacts as written."""
+    a = src.spec
+    sources = []
+    for alias in sorted(a.sources):
+        use = cluster.source_use(a.sources[alias])
+        sources.append({"alias": alias, "kind": use.kind, "name": use.name,
+                        "namespace": use.namespace})
+    artifacts = []
+    for art in a.artifacts:
+        out = present(name=art.name, originRevision=art.originRevision, revision=art.revision)
+        out["copy"] = [{k: v for k, v in c.to_data().items() if v != []} for c in art.copy]
+        artifacts.append(out)
+    spec = {"sources": sources, "artifacts": artifacts}
+    if src.overlay:
+        spec = deep_merge(spec, src.overlay)
+    return canonical({"apiVersion": ARTIFACT_API, "kind": src.kind,
+                      "metadata": {"name": src.name, "namespace": namespace}, "spec": spec})
+
+
+SOURCE_WATCHER = "source-watcher"  # the controller that runs ArtifactGenerators
+
+
+def uses_artifacts(cluster: Cluster) -> bool:
+    """Whether a bundle or helm application names an artifact (so an
+    ArtifactGenerator is rendered and source-watcher must run)."""
+    for b in cluster.bundles():
+        if b.is_external and b.source_name in cluster.artifacts:
+            return True
+        if any(a.helm is not None and a.helm.source in cluster.artifacts for a in b.applications):
+            return True
+    return False
 
 
 def sanitize(url: str) -> str:

@@ -106,13 +106,14 @@ def _bundle(cluster: Cluster, b: Bundle, t: Tenant, problems: list[Problem]) -> 
                                 f"not a namespace of tenant {t.name!r} ({', '.join(t.namespaces)}; "
                                 f"set at {b.tenant_path}); choose one of them"))
         return  # every reference below would be reported again
-    if b.is_external and b.source_name in cluster.sources:
-        src = cluster.sources[b.source_name]
-        if src.namespace != ns and crossing_reported_here:
+    use = cluster.source_use(b.source_name) if b.is_external else None
+    if use is not None:
+        if use.namespace != ns and crossing_reported_here:
+            where = f" ({use.declared.path})" if use.declared is not None else ""
             problems.append(Problem(f"{b.path}.source" if b.spec.source else f"{b.path}.path",
                                     f"bundle {b.name!r} of tenant {t.name!r} lives in {ns!r} but "
-                                    f"its source {src.name!r} ({src.path}) lives in "
-                                    f"{src.namespace!r}: a tenant's references stay in its "
+                                    f"its source {use.name!r}{where} lives in "
+                                    f"{use.namespace!r}: a tenant's references stay in its "
                                     f"namespace; declare a source with namespace {ns!r}"))
     elif not b.is_external and tree_source_copy(cluster, ns) is None:
         problems.append(Problem(b.tenant_path or f"{b.path}.name",
@@ -121,14 +122,16 @@ def _bundle(cluster: Cluster, b: Bundle, t: Tenant, problems: list[Problem]) -> 
                                 f"{cluster.source_ref.name!r} in {ns!r}; kure-fn copies it there "
                                 "only when it knows it: declare it in spec.sources or set "
                                 "spec.bootstrap.sync"))
-    for i, dep in enumerate(b.depends_on):
-        other = cluster.bundle_by_name.get(dep)
-        if other is not None and other.flux_namespace != ns and crossing_reported_here:
-            problems.append(Problem(f"{b.path}.dependsOn[{i}]",
+    for d in b.dependencies:
+        where = d.namespace or ns
+        if where != ns and crossing_reported_here:
+            other = cluster.bundle_by_name.get(d.name) if d.internal else None
+            set_at = f" (set at {other.flux_namespace_path})" if other is not None else ""
+            problems.append(Problem(f"{b.path}.dependsOn[{d.index}]",
                                     f"bundle {b.name!r} of tenant {t.name!r} lives in {ns!r}, "
-                                    f"bundle {dep!r} in {other.flux_namespace!r} (set at "
-                                    f"{other.flux_namespace_path}): a tenant's dependsOn stays in "
-                                    "its namespace; put both in one namespace or drop the entry"))
+                                    f"bundle {d.name!r} in {where!r}{set_at}: a tenant's "
+                                    "dependsOn stays in its namespace; put both in one namespace "
+                                    "or drop the entry"))
     target = b.spec.targetNamespace
     if target and target != ns:
         problems.append(Problem(f"{b.path}.targetNamespace", f"{target!r} is {_outside(t, ns)}"))
@@ -167,18 +170,20 @@ def _application(cluster: Cluster, app: Application, t: Tenant, ns: str,
         problems.append(Problem(f"{app.path}.{field}",
                                 f"the chart would install into {app.install_namespace!r}, "
                                 f"{_outside(t, ns)}; install it into {ns!r}"))
-    src = cluster.sources.get(h.source) if h.source else None
-    if src is not None and src.namespace != ns and crossing_reported_here:
+    use = cluster.source_use(h.source) if h.source else None
+    if use is not None and use.namespace != ns and crossing_reported_here:
+        where = f" ({use.declared.path})" if use.declared is not None else ""
         problems.append(Problem(f"{app.path}.helm.source",
                                 f"HelmRelease {app.name!r} of tenant {t.name!r} lives in {ns!r} "
-                                f"but its chart source {src.name!r} ({src.path}) lives in "
-                                f"{src.namespace!r}: a tenant's references stay in its "
+                                f"but its chart source {use.name!r}{where} lives in "
+                                f"{use.namespace!r}: a tenant's references stay in its "
                                 f"namespace; declare a source with namespace {ns!r}"))
-    for i, dep in enumerate(h.dependsOn):
-        other = cluster.helm_app_by_name.get(dep)
-        if other is not None and other.flux_namespace != ns and crossing_reported_here:
-            problems.append(Problem(f"{app.path}.helm.dependsOn[{i}]",
+    for d in app.dependencies:
+        where = d.namespace or ns
+        if where != ns and crossing_reported_here:
+            other = cluster.helm_app_by_name.get(d.name) if d.internal else None
+            set_at = f" (set at {other.flux_namespace_path})" if other is not None else ""
+            problems.append(Problem(f"{app.path}.helm.dependsOn[{d.index}]",
                                     f"HelmRelease {app.name!r} of tenant {t.name!r} lives in "
-                                    f"{ns!r}, HelmRelease {dep!r} in {other.flux_namespace!r} "
-                                    f"(set at {other.flux_namespace_path}): a tenant's dependsOn "
-                                    "stays in its namespace"))
+                                    f"{ns!r}, HelmRelease {d.name!r} in {where!r}{set_at}: a "
+                                    "tenant's dependsOn stays in its namespace"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..kinds import crd_scopes
 from . import config as cfg
-from .cluster import Application, Bundle, Cluster, ConfigError, Node, Source, Tenant
+from .cluster import Application, Bundle, Cluster, ConfigError, Dependency, Node, Source, Tenant
 from .defaults import effective_helm, inherit, kustomization_level
 from .rules import check_cluster
 from .salvage import UNSOUND, Salvage
@@ -38,10 +38,16 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
     cluster = Cluster(name=name, spec=spec, document=doc, file=file)
     for i, s in enumerate(spec.sources):
         typ, src = next((t, r) for t, r in (("git", s.git), ("oci", s.oci), ("helm", s.helm),
-                                            ("bucket", s.bucket)) if r is not None)
-        cluster.sources.setdefault(s.name, Source(s.name, typ, src, f"spec.sources[{i}]",
-                                                  namespace=s.namespace or spec.flux.namespace,
-                                                  overlay=s.spec))
+                                            ("bucket", s.bucket), ("artifact", s.artifact))
+                        if r is not None)
+        source = Source(s.name, typ, src, f"spec.sources[{i}]",
+                        namespace=s.namespace or spec.flux.namespace, overlay=s.spec)
+        if typ == "artifact":
+            cluster.artifact_sources.setdefault(s.name, source)
+            for a in src.artifacts:
+                cluster.artifacts.setdefault(a.name, source)
+        else:
+            cluster.sources.setdefault(s.name, source)
     for i, t in enumerate(spec.tenants):
         cluster.tenants.setdefault(t.name, Tenant(t.name, t, f"spec.tenants[{i}]"))
     top = spec.flux.defaults
@@ -55,7 +61,40 @@ def _model(name: str, spec: Record, doc: dict, file: str | None) -> Cluster:
             if a.helm is not None:
                 cluster.helm_app_by_name.setdefault(a.name, a)
     cluster.crd_scopes = crd_scopes(_inline_manifests(cluster))
+    _resolve_dependencies(cluster)
     return cluster
+
+
+def _resolve_dependencies(cluster: Cluster) -> None:
+    """Each dependsOn entry as a `Dependency`: a string names an object of
+    this config; {name, namespace} does when its name is one and its
+    namespace (if given) is that object's, else it names an object outside."""
+    for b in cluster.bundles():
+        b.dependencies = _dependencies(b.spec.dependsOn, cluster.bundle_by_name, cluster)
+        for a in b.applications:
+            if a.helm is not None:
+                a.dependencies = _dependencies(a.helm.dependsOn, cluster.helm_app_by_name, cluster)
+
+
+def flux_namespace(element: Bundle | Application) -> str:
+    """The namespace of the Flux object of a bundle or helm application."""
+    return element.flux_namespace
+
+
+def _dependencies(entries: list, ours: dict, cluster: Cluster) -> list[Dependency]:
+    out = []
+    for i, entry in enumerate(entries):
+        if isinstance(entry, str):  # a name of this config, checked by the rules
+            target = ours.get(entry)
+            ns = flux_namespace(target) if target is not None else cluster.namespace
+            out.append(Dependency(entry, ns, i, True))
+            continue
+        target = ours.get(entry.name)
+        if target is not None and entry.namespace in (None, flux_namespace(target)):
+            out.append(Dependency(entry.name, flux_namespace(target), i, True))
+        else:
+            out.append(Dependency(entry.name, entry.namespace, i, False))
+    return out
 
 
 def rule_problems_despite(errors: list[Problem], doc: object, file: str | None) -> list[Problem]:

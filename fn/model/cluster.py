@@ -25,7 +25,8 @@ class ConfigError(Exception):
 
 
 SOURCE_KINDS = {"git": "GitRepository", "oci": "OCIRepository", "helm": "HelmRepository",
-                "bucket": "Bucket"}
+                "bucket": "Bucket", "artifact": "ArtifactGenerator"}
+EXTERNAL_ARTIFACT = "ExternalArtifact"
 
 
 @dataclass(eq=False)
@@ -40,6 +41,34 @@ class Source:
     @property
     def kind(self) -> str:
         return SOURCE_KINDS[self.type]
+
+
+@dataclass(frozen=True)
+class SourceUse:
+    """What a bundle's or helm application's `source` names: a declared
+    source (`declared` is it), an artifact of an artifact source (kind
+    ExternalArtifact; `declared` is the artifact source), or the tree's own
+    source (`declared` None unless spec.sources declares it)."""
+
+    kind: str
+    name: str
+    declared: "Source | None"
+    namespace: str  # where the named object lives
+    tree: bool = False
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A dependsOn entry, resolved: `internal` when it names an object of
+    this config (a bundle's Kustomization, a helm application's HelmRelease),
+    else an object outside it that must exist. `namespace`: the named
+    object's, None for an outside one written without it (the dependent's
+    own, as in Flux)."""
+
+    name: str
+    namespace: str | None
+    index: int  # position in the dependsOn list, for the field path
+    internal: bool
 
 
 @dataclass(eq=False)
@@ -81,6 +110,12 @@ class Application:
     flux_namespace: str = ""
     flux_namespace_path: str = ""  # the config field that sets it
     effective_helm: Record | None = None  # helm with the defaults filled (fn.model.defaults)
+    dependencies: list[Dependency] = field(default_factory=list)  # helm.dependsOn, resolved
+
+    @property
+    def depends_on(self) -> list[str]:
+        """helm applications of this config this one's HelmRelease depends on."""
+        return [d.name for d in self.dependencies if d.internal]
 
     @property
     def type(self) -> str:
@@ -133,6 +168,7 @@ class Bundle:
     # namespace of its Kustomization: its fluxNamespace, else the node's; set by build
     flux_namespace: str = ""
     flux_namespace_path: str = ""  # the config field that sets it
+    dependencies: list[Dependency] = field(default_factory=list)  # dependsOn, resolved
 
     @property
     def cluster(self) -> "Cluster":
@@ -140,7 +176,13 @@ class Bundle:
 
     @property
     def depends_on(self) -> list[str]:
-        return self.spec.dependsOn
+        """Bundles of this config this one depends on."""
+        return [d.name for d in self.dependencies if d.internal]
+
+    @property
+    def external_dependencies(self) -> list[Dependency]:
+        """dependsOn entries naming Kustomizations outside this config."""
+        return [d for d in self.dependencies if not d.internal]
 
     @property
     def is_external(self) -> bool:
@@ -268,6 +310,9 @@ class Cluster:
     nodes: list[Node] = field(default_factory=list)
     sources: dict[str, Source] = field(default_factory=dict)
     tenants: dict[str, Tenant] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)  # Flux sources (not artifact ones)
+    artifact_sources: dict[str, Source] = field(default_factory=dict)  # ArtifactGenerators
+    artifacts: dict[str, Source] = field(default_factory=dict)  # ExternalArtifact -> its generator
     warnings: list[Problem] = field(default_factory=list)
     # (API group, kind) -> namespaced, from the input's CustomResourceDefinitions
     # (fn.kinds): the inline manifests' (build), then the shell's other items
@@ -346,6 +391,21 @@ class Cluster:
         for bundle in self.bundles():
             yield from bundle.applications
 
+    def source_use(self, name: str | None) -> SourceUse | None:
+        """What a source name of the config names (None: the tree's own
+        source), or None when it names nothing: a declared Flux source
+        first, then the tree's own source by its name, then an artifact."""
+        if name in self.sources:
+            src = self.sources[name]
+            return SourceUse(src.kind, name, src, src.namespace, tree=name == self.source_ref.name)
+        if name is None or name == self.source_ref.name:  # bootstrap makes it
+            return SourceUse(self.source_ref.kind, self.source_ref.name, None, self.namespace,
+                             tree=True)
+        if name in self.artifacts:  # an ExternalArtifact lives beside its generator
+            gen = self.artifacts[name]
+            return SourceUse(EXTERNAL_ARTIFACT, name, gen, gen.namespace)
+        return None
+
     def find_bundle(self, name: str) -> Bundle | None:
         return next((b for b in self.bundles() if b.name == name), None)
 
@@ -353,7 +413,7 @@ class Cluster:
         """Every namespace that holds Flux objects of this config other than
         spec.flux.namespace -> the first config field that puts them there."""
         out: dict[str, str] = {}
-        for s in self.sources.values():
+        for s in (*self.sources.values(), *self.artifact_sources.values()):
             out.setdefault(s.namespace, f"{s.path}.namespace")
         for b in self.bundles():
             out.setdefault(b.flux_namespace, b.flux_namespace_path)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from .. import lazy
-from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, Problem, SchemaExtension, Str,
-                     StrMap, join, json_schema_document, yaml_text)
+from .schema import (FILL, Any_, Bool, Field, Int, List, Obj, OneOf, Problem, SchemaExtension,
+                     Str, StrMap, join, json_schema_document, yaml_text)
 
 API_VERSION = "fn.kure.dev/v1alpha1"
 API_GROUP = API_VERSION.split("/")[0]
@@ -147,14 +147,47 @@ BUCKET = Obj("BucketSource", {
     "interval": Field(duration("how often to fetch"), default="5m"),
 }, "a Bucket")
 
+# An ArtifactGenerator (source.extensions.fluxcd.io/v1beta1, source-watcher):
+# each artifact becomes an ExternalArtifact that bundles and helm charts name.
+ALIAS = r"[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?"
+ALIAS_HINT = ("an alias: at most 63 lower-case letters, digits, '-' and '_', starting and "
+              "ending with a letter or digit")
+_AT_ALIAS = rf"@{ALIAS}"
+_TO = r"@artifact/([^/]{0,1}|[^./][^/]|[.][^./]|[^/]{3,})(/([^/]{0,1}|[^./][^/]|[.][^./]|[^/]{3,}))*"
+
+ARTIFACT = Obj("ArtifactSource", {
+    "sources": Field(StrMap("alias: the source it names (a declared git, oci or bucket source, "
+                            "or the tree's own source by its name)",
+                            key=Str(pattern=ALIAS, hint=ALIAS_HINT)), required=True),
+    "artifacts": Field(List(Obj("Artifact", {
+        "name": Field(subdomain("the ExternalArtifact's name: what a bundle's or helm "
+                                "application's source names"), required=True),
+        "originRevision": Str("@<alias> whose revision (a Git commit) the artifact records",
+                              pattern=_AT_ALIAS, hint="write @ and a source alias, e.g. @monorepo"),
+        "revision": Str("@<alias> whose revision the artifact takes (default: its content digest)",
+                        pattern=_AT_ALIAS, hint="write @ and a source alias, e.g. @monorepo"),
+        "copy": Field(List(Obj("ArtifactCopy", {
+            "from": Field(Str("@<alias>/<glob>: the files to copy", pattern=rf"{_AT_ALIAS}/.*",
+                              max_len=1024, hint="write @<alias>/<glob>, e.g. @monorepo/apps/**"),
+                          required=True),
+            "to": Field(Str("@artifact/<path>: where they go in the artifact", pattern=_TO,
+                            max_len=1024, hint="write @artifact/<path> without '..', e.g. "
+                                               "@artifact/apps/"), required=True),
+            "exclude": List(Str("a glob to leave out", max_len=1024), "globs to leave out"),
+            "strategy": Str("Overwrite (default), Merge (YAML) or Extract (tarballs)",
+                            enum=("Overwrite", "Merge", "Extract")),
+        }), "copy operations, in order", min_items=1), required=True),
+    }), "the ExternalArtifacts it produces", min_items=1), required=True),
+}, "an ArtifactGenerator: splits sources into ExternalArtifacts (needs source-watcher)")
+
 SOURCE = Obj("Source", {
     "name": Field(subdomain("the source's name: the Flux object's name"), required=True),
-    "git": GIT, "oci": OCI, "helm": HELM_REPO, "bucket": BUCKET,
+    "git": GIT, "oci": OCI, "helm": HELM_REPO, "bucket": BUCKET, "artifact": ARTIFACT,
     # fluxNamespace (docs/config.md, Where Flux objects live)
     "namespace": label("namespace of the source object (default spec.flux.namespace)"),
     "spec": Any_("source spec fields, deep-merged over the spec kure-fn writes "
                  "(see docs/config.md, Flux fields: typed and overlays)", kind=dict),
-}, "a named source", exactly_one=(("git", "oci", "helm", "bucket"),))
+}, "a named source", exactly_one=(("git", "oci", "helm", "bucket", "artifact"),))
 
 # -- applications ------------------------------------------------------------
 
@@ -168,6 +201,20 @@ VALUES_FROM = Obj("ValuesReference", {
     "optional": Bool("do not fail when the object is missing"),
 })
 
+# -- dependsOn: a name of this config, or an object outside it -------------------
+
+def depends_on(what: str, doc: str, list_doc: str) -> List:
+    """A dependsOn list: a name of this config, or {name, namespace} of a
+    Flux object outside it (not checked; written as given)."""
+    ref = Obj(f"{what}Reference", {
+        "name": Field(subdomain(f"the {what}'s name"), required=True),
+        "namespace": label(f"the {what}'s namespace (default: the dependent's own)"),
+    }, f"a {what}: one of this config when name and namespace match it, else one outside "
+       "the config that must exist (not checked)")
+    return List(OneOf(label(f"a {doc} of this cluster"), ref), list_doc,
+                unique=True)
+
+
 HELM_APP = Obj("HelmApplication", {
     "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
     "version": Str("chart version: exact (1.16.1, v1.16.1) or a semver range (>=1.16.0 <2.0.0)",
@@ -175,7 +222,8 @@ HELM_APP = Obj("HelmApplication", {
     "repository": Str("https:// chart repository, or the oci:// URL of the chart",
                       pattern=r"(https?|oci)://.+",
                       hint="use https://charts.example.com or oci://registry/path/chart"),
-    "source": Str("a declared helm, git, oci or bucket source instead of repository", min_len=1),
+    "source": Str("a declared helm, git, oci or bucket source, or an artifact of an artifact "
+                  "source (the chart itself), instead of repository", min_len=1),
     "releaseName": Str("Helm release name (default: the application name)", pattern=DNS_SUBDOMAIN,
                        hint=SUBDOMAIN_HINT, max_len=53, min_len=1),
     "targetNamespace": label("namespace to install into (default: the application namespace)"),
@@ -192,8 +240,7 @@ HELM_APP = Obj("HelmApplication", {
     "timeout": duration("timeout of Helm actions"),
     "driftDetection": Str("drift detection mode", enum=("enabled", "warn", "disabled")),
     "serviceAccountName": Str("service account to impersonate", min_len=1),
-    "dependsOn": List(label("a helm application of this cluster"),
-                      "helm applications to install first", unique=True),
+    "dependsOn": depends_on("HelmRelease", "helm application", "helm applications to install first"),
     "release": Any_("HelmRelease spec fields, deep-merged over the spec kure-fn writes "
                     "(see docs/config.md, Flux fields: typed and overlays)", kind=dict),
     # typed Flux fields (docs/config.md, "Flux fields: typed and overlays")
@@ -314,7 +361,7 @@ PATCH = Obj("Patch", {
 
 BUNDLE = Obj("Bundle", {
     "name": Field(label("the Flux Kustomization's name, unique in the cluster"), required=True),
-    "dependsOn": List(label("a bundle of this cluster"), "bundles to reconcile first", unique=True),
+    "dependsOn": depends_on("Kustomization", "bundle", "bundles to reconcile first"),
     "interval": duration("reconcile interval"),
     "retryInterval": duration("retry interval after a failure"),
     "timeout": duration("timeout of build, apply and health checks"),
@@ -343,7 +390,9 @@ BUNDLE = Obj("Bundle", {
     "labels": StrMap("labels of the Flux Kustomization"),
     "annotations": StrMap("annotations of the Flux Kustomization"),
     "tenant": label("a tenant of spec.tenants: the bundle reconciles as that tenant, in its namespace"),
-    "source": Str("source of an external bundle (one with path)", min_len=1),
+    "source": Str("source of an external bundle (one with path): a declared source, an artifact "
+                  "of an artifact source, or the tree's own source by its name (also the "
+                  "default when neither the bundle nor a node above sets one)", min_len=1),
     "path": Str("external bundle: this path inside its source", min_len=1, check=_repo_path,
                 schema_pattern=REPO_PATH, hint="a path inside the source: not absolute, no '..'"),
     "applications": List(APPLICATION, "what the bundle renders"),

@@ -8,7 +8,7 @@ function validates (tests/test_docs.py compares the committed file).
 from __future__ import annotations
 
 from .config import API_VERSION, CLUSTER, DNS_LABEL, DNS_SUBDOMAIN, DURATION, KIND, Manifest
-from .schema import FILL, Any_, Bool, Int, List, Obj, Str, StrMap, Type
+from .schema import FILL, Any_, Bool, Int, List, Obj, OneOf, Str, StrMap, Type
 
 HEADER = f"""\
 <!-- Generated from fn/model/config.py by `kure-fn docs > docs/reference.md`. Do not edit. -->
@@ -51,8 +51,9 @@ def _object_types(root: Obj) -> list[Obj]:
             t = f.type
             while isinstance(t, List):
                 t = t.item
-            if isinstance(t, Obj):
-                queue.append(t)
+            for alt in t.types if isinstance(t, OneOf) else (t,):
+                if isinstance(alt, Obj):
+                    queue.append(alt)
     titles = [o.title for o in seen]
     dup = {t for t in titles if titles.count(t) > 1}
     if dup:
@@ -78,6 +79,8 @@ def _section(obj: Obj) -> str:
 def _type(t: Type) -> str:
     if isinstance(t, Obj):
         return f"[{t.title}](#{t.title.lower()})"
+    if isinstance(t, OneOf):
+        return " or ".join(_type(alt) for alt in t.types)
     if isinstance(t, List):
         return f"list of {_type(t.item)}" + (" (unique)" if t.unique else "")
     if isinstance(t, StrMap):

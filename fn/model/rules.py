@@ -67,15 +67,62 @@ def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
 
 def _sources(cluster: Cluster, problems: list[Problem]) -> None:
     for node in cluster.walk_nodes():
-        if node.source and node.source not in cluster.sources:
+        if node.source and cluster.source_use(node.source) is None:
             problems.append(Problem(f"{node.path}.source", unknown_source(cluster, node.source)))
+    _artifact_sources(cluster, problems)
 
 
 def unknown_source(cluster: Cluster, name: str) -> str:
     known = ", ".join(sorted(cluster.sources))
     declared = f"declared: {known}" if known else "no source is declared"
+    if name in cluster.artifact_sources:
+        made = ", ".join(a.name for a in cluster.artifact_sources[name].spec.artifacts)
+        return (f"{name!r} is an artifact source (an ArtifactGenerator), which nothing applies "
+                f"directly; name one of the artifacts it produces: {made}")
     return (f"source {name!r} is not declared in spec.sources ({declared}); declare it there "
             "or name a declared source")
+
+
+def _artifact_sources(cluster: Cluster, problems: list[Problem]) -> None:
+    """Each alias names a source to split; each copy and revision names an alias;
+    the artifacts' names are what bundles and charts name, so they are unique
+    and name nothing else."""
+    first: dict[str, str] = {}
+    for src in cluster.artifact_sources.values():
+        a = src.spec
+        for alias, name in a.sources.items():
+            use = cluster.source_use(name)
+            p = f"{src.path}.artifact.sources.{alias}"
+            if use is None:
+                problems.append(Problem(p, unknown_source(cluster, name)))
+            elif use.kind not in SPLITTABLE:
+                problems.append(Problem(p, f"{name!r} is a {use.kind}; an artifact source splits "
+                                           "a git, oci or bucket source, or the tree's own source"))
+        for i, art in enumerate(a.artifacts):
+            p = f"{src.path}.artifact.artifacts[{i}]"
+            refs = [(f"{p}.{k}", getattr(art, k)) for k in ("originRevision", "revision")]
+            refs += [(f"{p}.copy[{j}].from", getattr(c, "from"))
+                     for j, c in enumerate(art.copy)]
+            for where, ref in refs:
+                alias = ref[1:].split("/", 1)[0] if ref else None
+                if alias is not None and alias not in a.sources:
+                    problems.append(Problem(where, f"alias {alias!r} is not in "
+                                                   f"{src.path}.artifact.sources (aliases: "
+                                                   f"{', '.join(sorted(a.sources)) or 'none'})"))
+            if art.name in first:
+                problems.append(Problem(f"{p}.name", f"artifact name {art.name!r} is already used "
+                                                     f"at {first[art.name]}; choose another name"))
+                continue
+            first[art.name] = f"{p}.name"
+            if art.name in cluster.sources or art.name == cluster.source_ref.name:
+                what = f"of the source at {cluster.sources[art.name].path}" if art.name in \
+                    cluster.sources else "of the tree's own source (spec.flux.sourceRef)"
+                problems.append(Problem(f"{p}.name", f"{art.name!r} is already the name {what}, "
+                                                     "so a source field naming it would be "
+                                                     "ambiguous; choose another name"))
+
+
+SPLITTABLE = ("GitRepository", "OCIRepository", "Bucket")
 
 
 # -- bundles -------------------------------------------------------------------
@@ -87,16 +134,14 @@ def _bundles(cluster: Cluster, problems: list[Problem]) -> None:
                 problems.append(Problem(f"{b.path}.applications",
                                         "an external bundle (with path) renders no applications; "
                                         "remove path or move the applications to another bundle"))
-            name = b.source_name
+            name = b.source_name  # None: the tree's own source
             where = f"{b.path}.source" if b.spec.source else f"{b.path}.path"
-            if name is None:
-                problems.append(Problem(where, "an external bundle needs a source: set source on the "
-                                               "bundle or on a node above it"))
-            elif name not in cluster.sources:
+            use = cluster.source_use(name)
+            if use is None:
                 problems.append(Problem(where, unknown_source(cluster, name)))
-            elif cluster.sources[name].type == "helm":
+            elif use.declared is not None and use.declared.type == "helm":
                 problems.append(Problem(where, f"source {name!r} is a Helm repository; a bundle path "
-                                               "needs a git, oci or bucket source"))
+                                               "needs a git, oci or bucket source, or an artifact"))
         elif b.spec.source:
             problems.append(Problem(f"{b.path}.source",
                                     "source applies to external bundles only (with path); a rendered "
@@ -109,23 +154,39 @@ def _bundle_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
     graph: dict[str, list[str]] = {}
     for b in bundles.values():
         edges = []
-        for i, dep in enumerate(b.depends_on):
-            p = f"{b.path}.dependsOn[{i}]"
-            if dep == b.name:
+        _twice(b.dependencies, f"{b.path}.dependsOn", problems)
+        for d in b.dependencies:
+            p = f"{b.path}.dependsOn[{d.index}]"
+            if not d.internal:
+                continue  # outside this config: written as given, never checked
+            if d.name == b.name:
                 problems.append(Problem(p, f"bundle {b.name!r} depends on itself; remove it"))
-            elif dep not in bundles:
-                problems.append(Problem(p, f"bundle {dep!r} does not exist in this cluster "
+            elif d.name not in bundles:
+                problems.append(Problem(p, f"bundle {d.name!r} does not exist in this cluster "
                                            f"(bundles: {', '.join(sorted(bundles))}); name one "
-                                           "of them or remove the entry"))
+                                           "of them, remove the entry, or write {name, namespace} "
+                                           "for a Kustomization outside this config"))
             else:
-                edges.append(dep)
+                edges.append(d.name)
         graph[b.name] = edges
     for cycle in find_cycles(graph):
         b = bundles[cycle[0]]
-        i = b.depends_on.index(cycle[1])
+        i = next(d.index for d in b.dependencies if d.internal and d.name == cycle[1])
         problems.append(Problem(f"{b.path}.dependsOn[{i}]",
                                 "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) +
                                 "; Flux would wait forever — remove one of these dependsOn entries"))
+
+
+def _twice(dependencies, path: str, problems: list[Problem]) -> None:
+    """The same object named twice (as a name and as {name, namespace}, say)."""
+    seen: dict = {}
+    for d in dependencies:
+        key = (d.name, d.namespace)
+        if key in seen:
+            problems.append(Problem(f"{path}[{d.index}]", f"{d.name!r} is already listed at "
+                                                          f"{path}[{seen[key]}]; remove this entry"))
+        else:
+            seen[key] = d.index
 
 
 # -- applications ----------------------------------------------------------------
@@ -170,6 +231,12 @@ def _helm(cluster: Cluster, app: Application, problems: list[Problem]) -> None:
                                                     "an exact version (1.16.1) or a range (>=1.16 <2)"))
         return
     src = cluster.sources.get(source_name)
+    if src is None and source_name in cluster.artifacts:  # the artifact is the chart (chartRef)
+        for key in ("chart", "version"):
+            if getattr(h, key) is not None:
+                problems.append(Problem(f"{p}.{key}", f"an artifact is the chart itself (a chartRef "
+                                                      f"to ExternalArtifact {source_name!r}); remove {key}"))
+        return
     if src is None:
         problems.append(Problem(f"{p}.source", unknown_source(cluster, source_name)))
         return
@@ -196,19 +263,23 @@ def _helm_dependencies(cluster: Cluster, problems: list[Problem]) -> None:
     graph: dict[str, list[str]] = {}
     for app in helm_apps.values():
         edges = []
-        for i, dep in enumerate(app.helm.dependsOn):
-            p = f"{app.path}.helm.dependsOn[{i}]"
-            if dep == app.name:
+        _twice(app.dependencies, f"{app.path}.helm.dependsOn", problems)
+        for d in app.dependencies:
+            p = f"{app.path}.helm.dependsOn[{d.index}]"
+            if not d.internal:
+                continue  # outside this config: written as given, never checked
+            if d.name == app.name:
                 problems.append(Problem(p, f"{app.name!r} depends on itself; remove it"))
-            elif dep not in helm_apps:
-                problems.append(Problem(p, f"{dep!r} is not a helm application of this cluster "
-                                           f"(helm applications: {', '.join(sorted(helm_apps)) or 'none'})"))
+            elif d.name not in helm_apps:
+                problems.append(Problem(p, f"{d.name!r} is not a helm application of this cluster "
+                                           f"(helm applications: {', '.join(sorted(helm_apps)) or 'none'}); "
+                                           "write {name, namespace} for a HelmRelease outside this config"))
             else:
-                edges.append(dep)
+                edges.append(d.name)
         graph[app.name] = edges
     for cycle in find_cycles(graph):
         app = helm_apps[cycle[0]]
-        i = app.helm.dependsOn.index(cycle[1])
+        i = next(d.index for d in app.dependencies if d.internal and d.name == cycle[1])
         problems.append(Problem(f"{app.path}.helm.dependsOn[{i}]",
                                 "dependency cycle: " + " -> ".join(cycle + [cycle[0]]) +
                                 "; remove one of these dependsOn entries"))

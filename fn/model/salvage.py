@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .schema import List, Obj, Problem, Type, join
+from .schema import List, Obj, OneOf, Problem, Type, join
 
 UNSOUND = object()  # a value that cannot be kept
 
@@ -40,6 +40,9 @@ class Salvage:
             return self._obj(t, v, path)
         if isinstance(t, List):
             return self._list(t, v, path)
+        if isinstance(t, OneOf):
+            alt = t.alternative(v)
+            return UNSOUND if alt is None else self.value(alt, v, path)
         problems: list[Problem] = []
         out = t.validate(v, path, problems)
         return UNSOUND if problems else out

@@ -295,6 +295,51 @@ class List(Type):
         return self._schema(s)
 
 
+class OneOf(Type):
+    """One of several types that take different YAML kinds (a string or a
+    mapping, say): the value's kind picks the type that judges it."""
+
+    def __init__(self, *types: Type, doc: str = ""):
+        self.types = types
+        self.doc = doc
+
+    @staticmethod
+    def _takes(t: Type, value) -> bool:
+        if isinstance(t, Str):
+            return isinstance(value, str)
+        if isinstance(t, (Obj, StrMap)):
+            return isinstance(value, dict)
+        if isinstance(t, List):
+            return isinstance(value, list)
+        if isinstance(t, Bool):
+            return isinstance(value, bool)
+        if isinstance(t, Int):
+            return isinstance(value, int) and not isinstance(value, bool)
+        return True
+
+    def alternative(self, value) -> Type | None:
+        """The type that judges `value`, or None."""
+        return next((t for t in self.types if self._takes(t, value)), None)
+
+    def validate(self, value, path, errors):
+        t = self.alternative(value)
+        if t is None:
+            what = " or ".join(_kind_name(t) for t in self.types)
+            errors.append(Problem(path, f"expected {what}, got {_type_name(value)}"))
+            return value
+        return t.validate(value, path, errors)
+
+    def json_schema(self, ctx):
+        return self._schema({"oneOf": [t.json_schema(ctx) for t in self.types]})
+
+
+def _kind_name(t: Type) -> str:
+    if isinstance(t, Obj):
+        return f"a mapping ({t.title})"
+    return {Str: "a string", StrMap: "a mapping", List: "a list", Bool: "true or false",
+            Int: "a whole number"}.get(type(t), "a value")
+
+
 FILL = object()  # default of an object field: the object with all its own defaults
 
 
