@@ -87,7 +87,7 @@ class ResourceGenerator(BundleGenerator):
             source=source,
             destination=destination(app.cluster, app.install_namespace),
             sync=sync_policy(app.cluster, prune=prune, automated=not app.bundle.spec.suspend,
-                             create_namespace=h.createNamespace),
+                             create_namespace=h.createNamespace is not False),
             wave=wave, cascade=prune)
 
 
