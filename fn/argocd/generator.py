@@ -91,7 +91,7 @@ class ResourceGenerator(BundleGenerator):
             destination=destination(app.cluster, app.install_namespace),
             sync=sync_policy(app.cluster, prune=prune,
                              automated=not (app.bundle.spec.suspend or h.suspend),
-                             create_namespace=h.createNamespace),
+                             create_namespace=h.createNamespace is not False),
             wave=wave, cascade=prune)
 
 

@@ -39,13 +39,10 @@ def inherit(kustomization: dict, helm: tuple, d: Record | None) -> tuple[dict, t
 def effective_helm(own: Record, levels: tuple) -> Record:
     """A helm application's fields with the defaults filled: each unset field
     from the closest level that sets it, `values` deep-merged over every
-    level's. createNamespace is true unless some level says otherwise."""
+    level's. Without defaults, the application's own record (no copy).
+    createNamespace stays None when no level sets it: read it as true."""
     if not levels:
-        if own.createNamespace is not None:
-            return own
-        values = {k: getattr(own, k) for k in own._fields}
-        values["createNamespace"] = True
-        return type(own)._of(values)
+        return own
     values = {k: getattr(own, k) for k in own._fields}
     merged_values: dict = {}
     for level in levels:
@@ -57,6 +54,4 @@ def effective_helm(own: Record, levels: tuple) -> Record:
                               if (v := getattr(level, k)) not in (None, [])), values[k])
     if merged_values:
         values["values"] = deep_merge(merged_values, own.values or {})
-    if values["createNamespace"] is None:
-        values["createNamespace"] = True
     return type(own)._of(values)
