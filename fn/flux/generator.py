@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..engine import BundleGenerator, Generated, app_objects, canonical, present
+from ..engine import BundleGenerator, Generated, app_objects, canonical, present, staged_objects
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
-from ..model.cluster import Application, Bundle, Cluster
+from ..model.cluster import STAGES, Application, Bundle, Cluster
 from .helm import HELM_API, helm_objects
 from .sources import ChartSources, source_object
 
@@ -20,11 +20,18 @@ class ResourceGenerator(BundleGenerator):
         charts = ChartSources(cluster)
         out: list[Generated] = []
         apps = [a for b in bundles for a in b.applications]
+        ready = {b.name: b.ready_name for b in cluster.bundles()}
         for bundle in bundles:
-            out.append(Generated(self.kustomization(bundle, plan), "kustomization", bundle,
-                                 path=f"{bundle.path}.name"))
+            ks = self.kustomization(bundle, plan, ready)
+            out.append(Generated(ks, "kustomization", bundle, path=f"{bundle.path}.name"))
+            out.extend(Generated(stage_kustomization(bundle, stage, ks, plan, ready),
+                                 "kustomization", bundle, path=bundle.stage_path(stage))
+                       for stage in bundle.stages)
             for app in bundle.applications:
                 out.extend(app_objects(app, self.application(app, charts)))
+                for stage in STAGES:
+                    out.extend(staged_objects(app, stage, [self._manifest(m, app)
+                                                           for m in app.staged(stage)]))
         out.extend(Generated(obj, "chart-source" if for_charts else "source", None,
                              path=f"{cluster.sources[obj['metadata']['name']].path}.name")
                    for obj, for_charts in self.sources(cluster, bundles, charts))
@@ -34,7 +41,9 @@ class ResourceGenerator(BundleGenerator):
         return out
 
     # -- the Flux Kustomization of a bundle ------------------------------------
-    def kustomization(self, bundle: Bundle, plan: TreePlan) -> dict:
+    def kustomization(self, bundle: Bundle, plan: TreePlan, ready: dict[str, str]) -> dict:
+        """`ready`: bundle name -> the Kustomization that says it is ready
+        (`Bundle.ready_name`)."""
         cluster = bundle.cluster
         ns = cluster.namespace
         s = bundle.spec
@@ -73,8 +82,10 @@ class ResourceGenerator(BundleGenerator):
         post = s.postBuild
         if post is not None and (post.substitute or post.substituteFrom):
             spec["postBuild"] = {k: v for k, v in post.to_data().items() if v}
-        if bundle.depends_on:
-            spec["dependsOn"] = [{"name": d, "namespace": ns} for d in sorted(bundle.depends_on)]
+        deps = [bundle.stage_name("pre")] if "pre" in bundle.stages \
+            else dependency_names(bundle, ready)
+        if deps:
+            spec["dependsOn"] = [{"name": d, "namespace": ns} for d in deps]
         return canonical({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
                           "metadata": meta, "spec": spec})
 
@@ -111,6 +122,34 @@ class ResourceGenerator(BundleGenerator):
                         used[name] = True
         return [(source_object(cluster.sources[n], cluster.namespace, helm_chart=used[n]), used[n])
                 for n in sorted(used)]
+
+
+# the bundle's fields that concern its own objects, not its helm.pre / helm.post
+STAGE_OMITS = ("dependsOn", "healthChecks", "healthCheckExprs", "patches", "components")
+
+
+def stage_kustomization(bundle: Bundle, stage: str, ks: dict, plan: TreePlan,
+                        ready: dict[str, str]) -> dict:
+    """<bundle>-pre / <bundle>-post (helm.pre / helm.post): the bundle's
+    Kustomization `ks` (namespace, source, interval, timeout, prune, ...)
+    for the stage's directory, without what concerns the bundle's own objects
+    (health checks, patches, components). pre takes the bundle's dependsOn
+    (the bundle depends on pre); post depends on the bundle, which is Ready
+    only once its HelmReleases are (`health_checks`)."""
+    spec = {k: v for k, v in ks["spec"].items() if k not in STAGE_OMITS}
+    spec["path"] = repo_path(plan.stage_dir(bundle, stage))
+    spec["wait"] = bundle.wait  # the bundle's own, not turned off for health checks: none here
+    deps = dependency_names(bundle, ready) if stage == "pre" else [bundle.name]
+    if deps:
+        spec["dependsOn"] = [{"name": d, "namespace": ks["metadata"]["namespace"]} for d in deps]
+    return canonical({**ks, "metadata": {**ks["metadata"], "name": bundle.stage_name(stage)},
+                      "spec": spec})
+
+
+def dependency_names(bundle: Bundle, ready: dict[str, str]) -> list[str]:
+    """The Kustomizations the bundle's dependsOn waits for: each bundle's
+    <bundle>-post when it has one, else the bundle."""
+    return sorted(ready.get(d, d) for d in bundle.depends_on)
 
 
 def chart_users(apps: list[Application], charts: ChartSources) -> dict[str, str]:

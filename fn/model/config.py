@@ -164,6 +164,24 @@ VALUES_FROM = Obj("ValuesReference", {
     "optional": Bool("do not fail when the object is missing"),
 })
 
+
+class Manifest(Any_):  # here, ahead of its checks below, for helm.pre / helm.post
+    def validate(self, value, path, errors):
+        if not isinstance(value, dict):
+            errors.append(Problem(path, "expected a Kubernetes object (a mapping)"))
+            return value
+        _check_manifest(value, path, errors)
+        return value
+
+    def json_schema(self, ctx):
+        return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
+                             "properties": {"apiVersion": {"type": "string", "minLength": 1, "pattern": NOT_OURS},
+                                            "kind": {"type": "string", "pattern": f"^{KIND_NAME}$"},
+                                            "metadata": {"type": "object", "required": ["name"],
+                                                         "properties": {"name": {"type": "string", "pattern": OBJECT_NAME},
+                                                                        "namespace": {"type": "string", "pattern": f"^(?:{DNS_LABEL})?$", "maxLength": 63}}}}})
+
+
 HELM_APP = Obj("HelmApplication", {
     "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
     "version": Str("chart version: exact (1.16.1, v1.16.1) or a semver range (>=1.16.0 <2.0.0)",
@@ -190,6 +208,12 @@ HELM_APP = Obj("HelmApplication", {
     "serviceAccountName": Str("service account to impersonate", min_len=1),
     "dependsOn": List(label("a helm application of this cluster"),
                       "helm applications to install first", unique=True),
+    # helm.pre / helm.post (platform.md): applied by the Kustomizations <bundle>-pre / -post
+    "pre": List(Manifest("a Kubernetes object"), "objects applied before the bundle, by its "
+                "Kustomization <bundle>-pre (e.g. a namespace or secret the chart needs)"),
+    "post": List(Manifest("a Kubernetes object"), "objects applied once the bundle and its "
+                 "releases are Ready, by its Kustomization <bundle>-post (e.g. custom resources "
+                 "of the chart's CRDs)"),
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -232,23 +256,6 @@ def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
 
 
 NAMESPACE = label("a namespace")
-
-
-class Manifest(Any_):
-    def validate(self, value, path, errors):
-        if not isinstance(value, dict):
-            errors.append(Problem(path, "expected a Kubernetes object (a mapping)"))
-            return value
-        _check_manifest(value, path, errors)
-        return value
-
-    def json_schema(self, ctx):
-        return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
-                             "properties": {"apiVersion": {"type": "string", "minLength": 1, "pattern": NOT_OURS},
-                                            "kind": {"type": "string", "pattern": f"^{KIND_NAME}$"},
-                                            "metadata": {"type": "object", "required": ["name"],
-                                                         "properties": {"name": {"type": "string", "pattern": OBJECT_NAME},
-                                                                        "namespace": {"type": "string", "pattern": f"^(?:{DNS_LABEL})?$", "maxLength": 63}}}}})
 
 
 SELECTOR = Obj("ResourceSelector", {
