@@ -25,6 +25,12 @@ ARGOCD_HELM_ERRORS = {
     "valuesFrom": "Argo CD reads Helm values only from the Application (valuesObject), not from "
                   "ConfigMaps or Secrets; move them into helm.values",
     "serviceAccountName": ARGOCD_BUNDLE_ERRORS["serviceAccountName"],
+    "pre": "Argo CD has no second Application to apply them before the chart's (sync waves "
+           "inside the bundle's Application do not wait for a child Application's health); put "
+           "them in a bundle that this bundle dependsOn",
+    "post": "Argo CD has no second Application to apply them once the chart is ready (sync "
+            "waves inside the bundle's Application do not wait for a child Application's health, "
+            "so they could meet missing CRDs); put them in a bundle that dependsOn this one",
 }
 ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap")
 
