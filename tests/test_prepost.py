@@ -145,6 +145,20 @@ def test_a_deadlock_through_post_is_reported():
     assert "ordering deadlock" in found[f"{APP}.helm.dependsOn[0]"]
 
 
+def test_a_stage_directory_too_long_is_reported_at_its_field():
+    """The bundle's directories fit, <bundle>-post/ (5 bytes longer) does not."""
+    from fn.layout.plan import MAX_DIR
+    # clusters/prod/infra/<bundle>/c fits exactly; clusters/prod/infra/<bundle>-post does not
+    root = "/".join(["r" * 200] * 14)  # longer than MAX_DIR allows: trimmed below
+    bundle = "b" * 40
+    used = len(f"{root}/prod/infra/{bundle}/c")
+    root = root[:MAX_DIR - used]
+    cfg = config({"name": bundle, "applications": [cert_manager(post=[ISSUER]) | {"name": "c"}]},
+                 layout={"root": root})
+    found = errors(cfg)
+    assert list(found) == [f"{APP}.helm.post"] and "bytes" in found[f"{APP}.helm.post"]
+
+
 def test_bundle_cycles_stay_the_model_rule_s():
     bundles = unit()
     bundles[0]["dependsOn"] = ["web"]
