@@ -26,7 +26,10 @@ after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
      it).
 
 `check(...)` raises AssertionError listing every problem; `simulate(...)`
-returns the Simulation for further assertions. Needs `kubectl` on PATH.
+returns the Simulation for further assertions; `reconcile(sim, ...)` then
+plays Flux's ordering round by round (dependsOn, waiting for HelmReleases,
+custom resources refused until the chart that installs their CRDs is
+Ready). Needs `kubectl` on PATH.
 """
 
 from __future__ import annotations

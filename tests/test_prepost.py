@@ -128,6 +128,18 @@ def test_objects_get_the_application_namespace_and_their_own_files():
         "clusters/prod/infra/cm-post/cert-manager/cluster-clusterissuer-letsencrypt.yaml", None)
 
 
+def test_a_crd_in_pre_gives_the_scope_of_post_objects():
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.com"},
+           "spec": {"group": "example.com", "scope": "Cluster",
+                    "names": {"kind": "Widget", "plural": "widgets"},
+                    "versions": [{"name": "v1", "served": True, "storage": True}]}}
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    doc = render(config({"name": "cm", "applications": [cert_manager(pre=[crd], post=[widget])]}))
+    (placed,) = [o for o in generated(doc) if o["kind"] == "Widget"]
+    assert "namespace" not in placed["metadata"]  # cluster-scoped: no application namespace
+
+
 def test_every_generated_flux_object_passes_the_flux_schemas():
     rc, doc = run_doc(resource_list(package_items(EXAMPLE)))
     assert rc == 0, doc["results"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..kinds import crd_scopes
 from . import config as cfg
-from .cluster import Application, Bundle, Cluster, ConfigError, Node, Source
+from .cluster import STAGES, Application, Bundle, Cluster, ConfigError, Node, Source
 from .rules import check_cluster
 from .salvage import UNSOUND, Salvage
 from .schema import Problem, Record
@@ -79,3 +79,5 @@ def _node(spec: Record, cluster: Cluster, parent: Node | None, path: str) -> Nod
 def _inline_manifests(cluster: Cluster):
     for app in cluster.applications():
         yield from app.spec.manifests
+        for stage in STAGES:  # helm.pre may well hold the CRDs of helm.post's objects
+            yield from app.staged(stage)
