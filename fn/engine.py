@@ -24,12 +24,14 @@ class Generated:
     owner: object = None
     filename: str | None = None  # a fixed file name (gotk-sync.yaml); else by naming
     path: str | None = None  # the config field that gives the object, for error results
+    stage: str | None = None  # "pre" / "post": an object of helm.pre / helm.post (role "app")
 
     @property
     def given(self) -> bool:
         """The object is the user's own (an inline manifest or a selected
         item), not one kure-fn builds."""
-        return self.role == "selected" or (self.role == "app" and self.owner.helm is None)
+        return self.role == "selected" or (self.role == "app" and (self.owner.helm is None
+                                                                   or self.stage is not None))
 
 
 def app_objects(app, objects: list[dict]) -> list[Generated]:
@@ -39,6 +41,12 @@ def app_objects(app, objects: list[dict]) -> list[Generated]:
     if app.helm is not None:
         return [Generated(obj, "app", app, path=f"{app.path}.name") for obj in objects]
     return [Generated(obj, "app", app, path=f"{app.path}.manifests[{i}]")
+            for i, obj in enumerate(objects)]
+
+
+def staged_objects(app, stage: str, objects: list[dict]) -> list[Generated]:
+    """A helm application's helm.pre or helm.post objects, by index."""
+    return [Generated(obj, "app", app, path=f"{app.path}.helm.{stage}[{i}]", stage=stage)
             for i, obj in enumerate(objects)]
 
 

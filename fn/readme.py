@@ -40,7 +40,8 @@ def cluster_readme(cluster: Cluster, tree: Tree) -> str:
     if bundles:
         lines += ["| Bundle | Directory | Depends on | Applications |",
                   "|---|---|---|---|"]
-        lines += [_bundle_row(b, plan) for b in bundles]
+        ready = {b.name: b.ready_name for b in bundles}
+        lines += [row for b in bundles for row in _bundle_rows(b, plan, ready)]
     else:
         lines.append("No bundles.")
     lines += ["", "## Dependency graph", "",
@@ -69,7 +70,9 @@ def _bootstrap(cluster: Cluster) -> list[str]:
     return out + [""]
 
 
-def _bundle_row(bundle: Bundle, plan: TreePlan) -> str:
+def _bundle_rows(bundle: Bundle, plan: TreePlan, ready: dict[str, str]) -> list[str]:
+    """The bundle's row, then one for each of its <bundle>-pre / -post; the
+    dependencies as Flux waits for them (a bundle's <bundle>-post if it has one)."""
     if bundle.is_external:
         use = bundle.cluster.source_use(bundle.source_name)
         if use is not None and use.tree and bundle.cluster.gitops == "argocd":
@@ -79,10 +82,21 @@ def _bundle_row(bundle: Bundle, plan: TreePlan) -> str:
                 (" (the tree's own source)" if use is not None and use.tree else "")
     else:
         where = f"`{posixpath.relpath(plan.bundle_dir(bundle), plan.cluster_dir)}/`"
-    deps = ", ".join(f"`{d.name}`" if d.internal else f"`{d.namespace or bundle.cluster.namespace}/{d.name}` (must exist)"
+    stages = bundle.stages
+    deps = ", ".join(f"`{ready.get(d.name, d.name)}`" if d.internal
+                     else f"`{d.namespace or bundle.flux_namespace}/{d.name}` (must exist)"
                      for d in bundle.dependencies) or "—"
+    if "pre" in stages:
+        pre_deps, deps = deps, f"`{bundle.stage_name('pre')}`"
     apps = ", ".join(f"`{a.name}` ({a.type})" for a in bundle.applications) or "—"
-    return f"| `{bundle.name}` | {where} | {deps} | {apps} |"
+    rows = [f"| `{bundle.name}` | {where} | {deps} | {apps} |"]
+    for stage in stages:
+        where = f"`{posixpath.relpath(plan.stage_dir(bundle, stage), plan.cluster_dir)}/`"
+        what = ", ".join(f"`{a.name}` (helm.{stage})" for a in bundle.applications
+                         if a.staged(stage))
+        rows.append(f"| `{bundle.stage_name(stage)}` | {where} | "
+                    f"{pre_deps if stage == 'pre' else f'`{bundle.name}`'} | {what} |")
+    return rows
 
 
 def _must_exist(cluster: Cluster) -> list[str]:
@@ -91,11 +105,11 @@ def _must_exist(cluster: Cluster) -> list[str]:
     rows = set()
     for b in cluster.bundles():
         for d in b.external_dependencies:
-            rows.add(("Kustomization", d.name, d.namespace or cluster.namespace, f"bundle `{b.name}`"))
+            rows.add(("Kustomization", d.name, d.namespace or b.flux_namespace, f"bundle `{b.name}`"))
         for app in b.applications:
             for d in app.dependencies:
                 if not d.internal:
-                    rows.add(("HelmRelease", d.name, d.namespace or cluster.namespace,
+                    rows.add(("HelmRelease", d.name, d.namespace or app.flux_namespace,
                               f"helm application `{app.name}`"))
     if not rows:
         return []
@@ -110,6 +124,7 @@ def _must_exist(cluster: Cluster) -> list[str]:
 def _mermaid(cluster: Cluster) -> list[str]:
     """Bundles grouped by node (subgraphs), edges dependency → dependent."""
     ids = {b.name: f"b{i}" for i, b in enumerate(cluster.bundles())}
+    stage_ids = {(b.name, s): f"{ids[b.name]}{s}" for b in cluster.bundles() for s in b.stages}
     out = ["```mermaid", "flowchart LR"]
     subgraphs = itertools.count()
 
@@ -118,16 +133,24 @@ def _mermaid(cluster: Cluster) -> list[str]:
         out.append(f'{pad}subgraph n{next(subgraphs)}["{node.name}"]')
         for b in node.bundles:
             out.append(f'{pad}  {ids[b.name]}["{b.name}"]')
+            out.extend(f'{pad}  {stage_ids[b.name, s]}["{b.stage_name(s)}"]' for s in b.stages)
         for child in node.children:
             node_block(child, depth + 1)
         out.append(f"{pad}end")
 
     for node in cluster.nodes:
         node_block(node, 1)
-    for b in cluster.bundles():
+    bundles = {b.name: b for b in cluster.bundles()}
+    ready = {name: stage_ids.get((name, "post"), i) for name, i in ids.items()}
+    for b in bundles.values():
+        first = stage_ids.get((b.name, "pre"), ids[b.name])
         for dep in b.depends_on:
             if dep in ids:
-                out.append(f"  {ids[dep]} --> {ids[b.name]}")
+                out.append(f"  {ready[dep]} --> {first}")
+        if first != ids[b.name]:
+            out.append(f"  {first} --> {ids[b.name]}")
+        if ready[b.name] != ids[b.name]:
+            out.append(f"  {ids[b.name]} --> {ready[b.name]}")
     out.append("```")
     return out
 

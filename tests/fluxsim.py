@@ -49,7 +49,10 @@ A source applied in the cluster directory with the kind and URL of the
 tree's own source holds the tree too (a tenant's copy of it).
 
 `check(...)` raises AssertionError listing every problem; `simulate(...)`
-returns the Simulation for further assertions. Needs `kubectl` on PATH.
+returns the Simulation for further assertions; `reconcile(sim, ...)` then
+plays Flux's ordering round by round (dependsOn, waiting for HelmReleases,
+custom resources refused until the chart that installs their CRDs is
+Ready). Needs `kubectl` on PATH.
 """
 
 from __future__ import annotations
@@ -122,6 +125,7 @@ class Simulation:
     generated: dict[Key, str] = field(default_factory=dict)      # must be applied once -> file
     created: set[Key] = field(default_factory=set)               # created by bootstrap / assumed
     followed: list[str] = field(default_factory=list)            # Kustomizations built
+    paths: dict[Key, str] = field(default_factory=dict)          # Kustomization built -> its dir
     skipped: list[str] = field(default_factory=list)             # other sources' Kustomizations
     absent: list[str] = field(default_factory=list)              # tree-source paths not on disk
     own_sources: set[tuple[str, str, str]] = field(default_factory=set)  # (kind, ns, name)
@@ -246,6 +250,7 @@ def simulate(repo: str | Path, cluster_dir: str, *, cluster: str | None = None,
             sim.absent.append(f"{show(k)}: ./{path}")
             continue
         sim.followed.append(show(k))
+        sim.paths[k] = path
         built = _build(sim, kustomize, path, show(k), spec.get("targetNamespace"))
         queue.extend(o for o in built or [] if _is_flux_kustomization(o))
 
@@ -446,6 +451,73 @@ def _check_namespaces(sim: Simulation, namespace: str) -> None:
         if not any(a in by for a in (SYNC, *appliers)):
             sim.problems.append(f"{show(key)}: namespace {ns!r} is applied neither by the root "
                                 f"build nor by {', '.join(appliers)}")
+# -- ordering ---------------------------------------------------------------------
+
+@dataclass
+class Reconciliation:
+    ready: list[str]      # Kustomizations and HelmReleases, in the order they became Ready
+    failures: list[str]   # applies refused (a kind whose CRDs a chart installs, not yet Ready)
+    stuck: list[str]      # never Ready
+
+
+def reconcile(sim: Simulation, chart_crds: dict[str, set[str]] | None = None) -> Reconciliation:
+    """Flux's ordering over the Kustomizations `simulate` followed, round by
+    round. A Kustomization applies once every dependsOn is Ready; the apply
+    fails (and is retried) while one of its objects is of an API group that
+    a HelmRelease installs (`chart_crds`: HelmRelease name -> API groups of
+    its chart's CRDs) and that release is not Ready. A HelmRelease is Ready
+    the round after it is applied, once its dependsOn are Ready. A
+    Kustomization is Ready once applied and what it waits for is Ready:
+    with wait, its HelmReleases; else its health-checked HelmReleases."""
+    chart_crds = chart_crds or {}
+    provider = {g: name for name, groups in chart_crds.items() for g in groups}
+    kustomizations = {k: sim.objects[k] for k in sim.paths}
+    releases = {k: o for k, o in sim.objects.items() if k[:2] == (HELM_GROUP, "HelmRelease")}
+    ready: list[Key] = []
+    failures: list[str] = []
+    applied: set[Key] = set()
+
+    def deps(obj: dict, key: Key, group: str, kind: str) -> list[Key]:
+        return [(group, kind, d.get("namespace") or key[2], d["name"])
+                for d in (obj.get("spec") or {}).get("dependsOn") or []]
+
+    def is_ready(key: Key) -> bool:  # what the simulation does not follow is taken as Ready
+        return key in ready or (key not in kustomizations and key not in releases)
+
+    progress = True
+    while progress:
+        progress = False
+        for key, hr in releases.items():
+            if key in applied and key not in ready and all(
+                    is_ready(d) for d in deps(hr, key, HELM_GROUP, "HelmRelease")):
+                ready.append(key)
+                progress = True
+        for key, ks in kustomizations.items():
+            spec = ks.get("spec") or {}
+            built = sim.builds.get(sim.paths[key], [])
+            if key not in applied and all(is_ready(d) for d in
+                                          deps(ks, key, KUSTOMIZE_GROUP, "Kustomization")):
+                missing = [o for o in built if group_of(o) in provider
+                           and (HELM_GROUP, "HelmRelease", key[2], provider[group_of(o)]) not in ready]
+                if missing:
+                    failure = f"{show(key)}: no matches for kind {missing[0].get('kind')}"
+                    if failure not in failures:
+                        failures.append(failure)
+                    continue
+                applied.add(key)
+                applied.update(key_of(o) for o in built if key_of(o) in releases)
+                progress = True
+            if key in applied and key not in ready:
+                if spec.get("wait"):
+                    waits = [key_of(o) for o in built if key_of(o) in releases]
+                else:
+                    waits = [(HELM_GROUP, "HelmRelease", c.get("namespace") or key[2], c["name"])
+                             for c in spec.get("healthChecks") or [] if c.get("kind") == "HelmRelease"]
+                if all(is_ready(w) for w in waits):
+                    ready.append(key)
+                    progress = True
+    stuck = [show(k) for k in [*kustomizations, *releases] if k not in ready]
+    return Reconciliation([show(k) for k in ready], failures, stuck)
 
 
 def _is_flux_kustomization(obj: dict) -> bool:

@@ -67,12 +67,23 @@ def test_readme_describes_bundles_sources_and_the_dependency_graph(pkg, tmp_path
         assert re.search(rf"^\| `{re.escape(bundle.name)}` \|", text, re.M), bundle.name
         for app in bundle.applications:
             assert f"`{app.name}` ({app.type})" in text
-    # the Mermaid graph has one box per bundle and exactly the dependsOn edges
+    # the Mermaid graph has one box per bundle (and per <bundle>-pre / -post) and
+    # exactly the dependsOn edges of the Flux Kustomizations written
     graph = re.search(r"```mermaid\n(.*?)```", text, re.S).group(1)
-    labels = dict(re.findall(r'^\s*(b\d+)\["([^"]+)"\]$', graph, re.M))
-    assert sorted(labels.values()) == sorted(b.name for b in cluster.bundles())
-    edges = {(labels[a], labels[b]) for a, b in re.findall(r"^\s*(b\d+) --> (b\d+)$", graph, re.M)}
-    assert edges == {(dep, b.name) for b in cluster.bundles() for dep in b.depends_on}
+    labels = dict(re.findall(r'^\s*(b\d+(?:pre|post)?)\["([^"]+)"\]$', graph, re.M))
+    assert sorted(labels.values()) == sorted(
+        [b.name for b in cluster.bundles()] + [b.stage_name(s) for b in cluster.bundles() for s in b.stages])
+    edges = {(labels[a], labels[b]) for a, b in
+             re.findall(r"^\s*(b\d+(?:pre|post)?) --> (b\d+(?:pre|post)?)$", graph, re.M)}
+    written = [obj for f in cluster_dir(tmp_path, cluster).rglob("*.yaml")
+               for obj in yaml.safe_load_all(f.read_text()) if obj and obj["kind"] == "Kustomization"
+               and obj["apiVersion"].startswith("kustomize.toolkit.fluxcd.io/")
+               and obj["metadata"]["name"] in labels.values()]
+    if cluster.gitops == "flux":
+        assert edges == {(d["name"], ks["metadata"]["name"]) for ks in written
+                         for d in ks["spec"].get("dependsOn", [])}
+    else:
+        assert edges == {(dep, b.name) for b in cluster.bundles() for dep in b.depends_on}
     # every generated source object has a row
     for f in (cluster_dir(tmp_path, cluster) / "flux-system").glob("*.yaml"):
         for obj in yaml.safe_load_all(f.read_text()):

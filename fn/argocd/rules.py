@@ -34,6 +34,12 @@ ARGOCD_HELM_ERRORS = {
     "serviceAccountName": ARGOCD_BUNDLE_ERRORS["serviceAccountName"],
     "postRenderers": "Argo CD renders charts with helm template and runs no post-renderer; "
                      "use gitops: flux",
+    "pre": "Argo CD has no second Application to apply them before the chart's (sync waves "
+           "inside the bundle's Application do not wait for a child Application's health); put "
+           "them in a bundle that this bundle dependsOn",
+    "post": "Argo CD has no second Application to apply them once the chart is ready (sync "
+            "waves inside the bundle's Application do not wait for a child Application's health, "
+            "so they could meet missing CRDs); put them in a bundle that dependsOn this one",
 }
 ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap",
                        "strategy", "test", "upgrade", "maxHistory")
@@ -136,11 +142,11 @@ def validate(cluster: Cluster) -> list[Problem]:
 def _helm_fields(h, path: str, problems: list[Problem]) -> None:
     """Helm fields (of an application or of defaults) Argo CD cannot honour."""
     for key, why in ARGOCD_HELM_ERRORS.items():
-        if getattr(h, key):
+        if getattr(h, key, None):  # defaults have no pre, post
             problems.append(Problem(f"{path}.{key}", f"{key} cannot be used with gitops: "
                                                      f"argocd: {why}"))
     for key in ARGOCD_HELM_IGNORED:
-        if getattr(h, key) not in (None, False):
+        if getattr(h, key, None) not in (None, False):
             problems.append(warning(f"{path}.{key}", f"{key} tunes Flux's helm-controller and "
                                                      "is ignored with gitops: argocd"))
     if h.release:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..engine import BundleGenerator, Generated, app_objects, canonical, present
+from ..engine import BundleGenerator, Generated, app_objects, canonical, present, staged_objects
 from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
-from ..model.cluster import EXTERNAL_ARTIFACT, Application, Bundle, Cluster, Source
+from ..model.cluster import EXTERNAL_ARTIFACT, STAGES, Application, Bundle, Cluster, Source
 from ..model.profiles import deep_merge
 from .helm import HELM_API, helm_objects
 from .refs import depends_on
@@ -27,11 +27,18 @@ class ResourceGenerator(BundleGenerator):
         charts = ChartSources(cluster)
         out: list[Generated] = []
         apps = [a for b in bundles for a in b.applications]
+        ready = {b.name: b.ready_name for b in cluster.bundles()}
         for bundle in bundles:
-            out.append(Generated(self.kustomization(bundle, plan), "kustomization", bundle,
-                                 path=f"{bundle.path}.name"))
+            ks = self.kustomization(bundle, plan, ready)
+            out.append(Generated(ks, "kustomization", bundle, path=f"{bundle.path}.name"))
+            out.extend(Generated(stage_kustomization(bundle, stage, ks, plan, ready),
+                                 "kustomization", bundle, path=bundle.stage_path(stage))
+                       for stage in bundle.stages)
             for app in bundle.applications:
                 out.extend(app_objects(app, self.application(app, charts)))
+                for stage in STAGES:
+                    out.extend(staged_objects(app, stage, [self._manifest(m, app)
+                                                           for m in app.staged(stage)]))
         out.extend(Generated(obj, "chart-source" if for_charts else "source", None,
                              path=f"{src.path}.name")
                    for obj, for_charts, src in self.sources(cluster, bundles, charts))
@@ -44,7 +51,12 @@ class ResourceGenerator(BundleGenerator):
         return out
 
     # -- the Flux Kustomization of a bundle ------------------------------------
-    def kustomization(self, bundle: Bundle, plan: TreePlan) -> dict:
+    def kustomization(self, bundle: Bundle, plan: TreePlan,
+                      ready: dict[str, str] | None = None) -> dict:
+        """`ready`: bundle name -> the Kustomization that says it is ready
+        (`Bundle.ready_name`; default: worked out from the bundle's cluster)."""
+        if ready is None:
+            ready = {b.name: b.ready_name for b in bundle.cluster.bundles()}
         cluster = bundle.cluster
         ns = bundle.flux_namespace
         s = bundle.spec
@@ -89,8 +101,10 @@ class ResourceGenerator(BundleGenerator):
         post = s.postBuild
         if post is not None and (post.substitute or post.substituteFrom):
             spec["postBuild"] = {k: v for k, v in post.to_data().items() if v}
-        if bundle.dependencies:
-            spec["dependsOn"] = depends_on(bundle.dependencies, ns)
+        if "pre" in bundle.stages:
+            spec["dependsOn"] = [{"name": bundle.stage_name("pre"), "namespace": ns}]
+        elif bundle.dependencies:
+            spec["dependsOn"] = depends_on(bundle.dependencies, ns, ready)
         spec = deep_merge(deep_merge(bundle.node.kustomization_defaults, spec),
                           s.kustomization or {})
         return canonical({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
@@ -150,6 +164,30 @@ def _use(cluster: Cluster, name: str | None, used: dict[str, bool], generators: 
             generators.add(use.declared.name)
         else:
             used.setdefault(use.name, False)
+
+
+# the bundle's fields that concern its own objects, not its helm.pre / helm.post
+STAGE_OMITS = ("dependsOn", "healthChecks", "healthCheckExprs", "patches", "components")
+
+
+def stage_kustomization(bundle: Bundle, stage: str, ks: dict, plan: TreePlan,
+                        ready: dict[str, str]) -> dict:
+    """<bundle>-pre / <bundle>-post (helm.pre / helm.post): the bundle's
+    Kustomization `ks` (namespace, source, interval, timeout, prune, ...)
+    for the stage's directory, without what concerns the bundle's own objects
+    (health checks, patches, components). pre takes the bundle's dependsOn
+    (the bundle depends on pre); post depends on the bundle, which is Ready
+    only once its HelmReleases are (`health_checks`)."""
+    spec = {k: v for k, v in ks["spec"].items() if k not in STAGE_OMITS}
+    spec["path"] = repo_path(plan.stage_dir(bundle, stage))
+    spec["wait"] = bundle.wait  # the bundle's own, not turned off for health checks: none here
+    ns = ks["metadata"]["namespace"]
+    deps = depends_on(bundle.dependencies, ns, ready) if stage == "pre" \
+        else [{"name": bundle.name, "namespace": ns}]
+    if deps:
+        spec["dependsOn"] = deps
+    return canonical({**ks, "metadata": {**ks["metadata"], "name": bundle.stage_name(stage)},
+                      "spec": spec})
 
 
 def chart_users(apps: list[Application], charts: ChartSources) -> dict[tuple[str, str], str]:
@@ -228,9 +266,10 @@ def health_checks(bundle: Bundle) -> list[dict]:
     """The user's health checks; without wait, also every HelmRelease of the
     bundle, so dependents start only once the releases are Ready — unless the
     bundle itself says wait: false and lists no health checks: that is honoured
-    as written (a default's wait: false is not the bundle saying so)."""
+    as written (a default's wait: false is not the bundle saying so), except
+    in a bundle with helm.post: its <bundle>-post needs the releases' CRDs."""
     checks = [c.to_data() for c in bundle.spec.healthChecks]
-    if bundle.own_setting("wait") is False and not checks:
+    if bundle.own_setting("wait") is False and not checks and "post" not in bundle.stages:
         return checks
     if not effective_wait(bundle):
         have = {(c.kind, c.name, c.namespace) for c in bundle.spec.healthChecks}

@@ -39,13 +39,15 @@ class LayoutIntegrator:
         if "app" in roles:  # every rendered bundle directory exists, even when empty
             for b in rendered:
                 tree.ensure_dir(plan.bundle_dir(b))
+            for d in plan.stage_dirs(cluster):
+                tree.ensure_dir(d)
         self._kustomizations(tree, cluster, plan, mode, placement, existing)
         return tree
 
     @staticmethod
     def _directory(g: Generated, plan: TreePlan, placement: str) -> str:
         if g.role in ("app", "selected"):
-            return plan.app_dir(g.owner)
+            return plan.app_dir(g.owner, g.stage)
         if g.role == "kustomization" and placement == "integrated":
             return plan.node_dir(g.owner.node)
         return plan.flux_dir
@@ -55,6 +57,7 @@ class LayoutIntegrator:
                         placement: str, existing: frozenset[str]) -> None:
         files = tree.files_by_dir()
         bundle_dirs = {plan.bundle_dir(b) for b in cluster.bundles() if not b.is_external}
+        bundle_dirs.update(plan.stage_dirs(cluster))  # helm.pre / helm.post
         lists = bundle_lists(tree, bundle_dirs, mode)
 
         flux_dir = plan.flux_dir

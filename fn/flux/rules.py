@@ -29,6 +29,13 @@ def _reserved_names(cluster: Cluster, problems: list[Problem]) -> None:
             problems.append(Problem(f"{bundle.path}.name",
                                     f"{bundle.name!r} is the name of the bootstrap Kustomization "
                                     f"(named after the Flux namespace); choose another name"))
+        for stage in bundle.stages:
+            if bundle.stage_name(stage) == cluster.namespace:
+                problems.append(Problem(bundle.stage_path(stage),
+                                        f"helm.{stage} is applied by a Kustomization named "
+                                        f"{cluster.namespace!r}, the name of the bootstrap "
+                                        "Kustomization (named after the Flux namespace); rename "
+                                        f"bundle {bundle.name!r}"))
 
 
 def _tree_source(cluster: Cluster, problems: list[Problem]) -> None:
@@ -112,9 +119,18 @@ def _ordering(cluster: Cluster, problems: list[Problem]) -> None:
 
     for b in bundles.values():
         edge(f"ready:{b.name}", f"apply:{b.name}", None, "")
+        stages = b.stages  # <bundle>-pre starts in the bundle's place; dependents wait for -post
+        first = b.stage_name("pre") if "pre" in stages else b.name
+        if first != b.name:
+            edge(f"apply:{b.name}", f"ready:{first}", None, "")
+            edge(f"ready:{first}", f"apply:{first}", None, "")
+        if "post" in stages:
+            edge(f"ready:{b.ready_name}", f"apply:{b.ready_name}", None, "")
+            edge(f"apply:{b.ready_name}", f"ready:{b.name}", None, "")
         for d in b.dependencies:
             if d.internal and d.name in bundles:
-                edge(f"apply:{b.name}", f"ready:{d.name}", f"{b.path}.dependsOn[{d.index}]",
+                edge(f"apply:{first}", f"ready:{bundles[d.name].ready_name}",
+                     f"{b.path}.dependsOn[{d.index}]",
                      f"bundle {b.name!r} starts only after bundle {d.name!r} is Ready")
         for app in b.applications:
             if app.helm is not None:

@@ -72,8 +72,19 @@ class TreePlan:
     def bundle_dir(self, bundle: Bundle) -> str:
         return join(self.node_dir(bundle.node), bundle.name)
 
-    def app_dir(self, app: Application) -> str:
-        return join(self.bundle_dir(app.bundle), app.name)
+    def stage_dir(self, bundle: Bundle, stage: str) -> str:
+        """helm.pre / helm.post: <bundle>-pre/ or <bundle>-post/ beside the
+        bundle directory, built by the Kustomization of that name."""
+        return join(self.node_dir(bundle.node), bundle.stage_name(stage))
+
+    def app_dir(self, app: Application, stage: str | None = None) -> str:
+        """The application's directory in its bundle, or in a stage's directory."""
+        outer = self.stage_dir(app.bundle, stage) if stage else self.bundle_dir(app.bundle)
+        return join(outer, app.name)
+
+    def stage_dirs(self, cluster: Cluster) -> list[str]:
+        """Every stage directory of the cluster."""
+        return [self.stage_dir(b, s) for b in cluster.bundles() for s in b.stages]
 
 
 def inside(directory: str, outer: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..kinds import crd_scopes
 from . import config as cfg
-from .cluster import Application, Bundle, Cluster, ConfigError, Dependency, Node, Source, Tenant
+from .cluster import STAGES, Application, Bundle, Cluster, ConfigError, Dependency, Node, Source, Tenant
 from .defaults import effective_helm, inherit, kustomization_level
 from .rules import check_cluster
 from .salvage import UNSOUND, Salvage
@@ -178,3 +178,5 @@ def _tenant_sources(cluster: Cluster, spec: Record) -> None:
 def _inline_manifests(cluster: Cluster):
     for app in cluster.applications():
         yield from app.spec.manifests
+        for stage in STAGES:  # helm.pre may well hold the CRDs of helm.post's objects
+            yield from app.staged(stage)

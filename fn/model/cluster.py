@@ -156,6 +156,15 @@ class Application:
     def tenant(self) -> "Tenant | None":
         """Its bundle's tenant."""
         return self.bundle.tenant
+    def staged(self, stage: str) -> list[dict]:
+        """helm.pre or helm.post (`stage`): the objects applied before or after
+        the bundle ([] for manifests and resources)."""
+        return getattr(self.helm, stage) if self.helm is not None else []
+
+
+# helm.pre / helm.post: each gives its bundle a second Flux Kustomization
+# <bundle>-pre / <bundle>-post, named and ordered as a bundle (platform.md)
+STAGES = ("pre", "post")
 
 
 @dataclass(eq=False)
@@ -183,6 +192,28 @@ class Bundle:
     def external_dependencies(self) -> list[Dependency]:
         """dependsOn entries naming Kustomizations outside this config."""
         return [d for d in self.dependencies if not d.internal]
+
+    # -- helm.pre / helm.post: the Kustomizations <bundle>-pre and <bundle>-post --
+    @property
+    def stages(self) -> list[str]:
+        """"pre" and "post", each when some helm application of the bundle has
+        such objects."""
+        return [s for s in STAGES if any(a.staged(s) for a in self.applications)]
+
+    def stage_name(self, stage: str) -> str:
+        """The Flux Kustomization (and directory) of a stage: <bundle>-pre, <bundle>-post."""
+        return f"{self.name}-{stage}"
+
+    def stage_path(self, stage: str) -> str:
+        """The config field that gives a stage: the first helm.pre / helm.post."""
+        app = next(a for a in self.applications if a.staged(stage))
+        return f"{app.path}.helm.{stage}"
+
+    @property
+    def ready_name(self) -> str:
+        """What a bundle depending on this one waits for: <bundle>-post when
+        there is one (the whole unit ready), else the bundle itself."""
+        return self.stage_name("post") if "post" in self.stages else self.name
 
     @property
     def is_external(self) -> bool:
@@ -260,6 +291,10 @@ class Bundle:
     @property
     def prune(self) -> bool:
         return self.setting("prune")
+
+    @property
+    def wait(self) -> bool:
+        return self.setting("wait")
 
 
 @dataclass(eq=False)

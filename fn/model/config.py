@@ -214,6 +214,22 @@ def depends_on(what: str, doc: str, list_doc: str) -> List:
     return List(OneOf(label(f"a {doc} of this cluster"), ref), list_doc,
                 unique=True)
 
+class Manifest(Any_):  # here, ahead of its checks below, for helm.pre / helm.post
+    def validate(self, value, path, errors):
+        if not isinstance(value, dict):
+            errors.append(Problem(path, "expected a Kubernetes object (a mapping)"))
+            return value
+        _check_manifest(value, path, errors)
+        return value
+
+    def json_schema(self, ctx):
+        return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
+                             "properties": {"apiVersion": {"type": "string", "minLength": 1, "pattern": NOT_OURS},
+                                            "kind": {"type": "string", "pattern": f"^{KIND_NAME}$"},
+                                            "metadata": {"type": "object", "required": ["name"],
+                                                         "properties": {"name": {"type": "string", "pattern": OBJECT_NAME},
+                                                                        "namespace": {"type": "string", "pattern": f"^(?:{DNS_LABEL})?$", "maxLength": 63}}}}})
+
 
 HELM_APP = Obj("HelmApplication", {
     "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
@@ -263,6 +279,12 @@ HELM_APP = Obj("HelmApplication", {
     }, "Helm upgrade options"),
     "maxHistory": Int("release revisions Helm keeps (0: no limit; Flux default 5)", minimum=0),
     "suspend": Bool("suspend reconciliation of the release"),
+    # helm.pre / helm.post (platform.md): applied by the Kustomizations <bundle>-pre / -post
+    "pre": List(Manifest("a Kubernetes object"), "objects applied before the bundle, by its "
+                "Kustomization <bundle>-pre (e.g. a namespace or secret the chart needs)"),
+    "post": List(Manifest("a Kubernetes object"), "objects applied once the bundle and its "
+                 "releases are Ready, by its Kustomization <bundle>-post (e.g. custom resources "
+                 "of the chart's CRDs)"),
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -305,23 +327,6 @@ def _check_manifest(m: dict, path: str, errors: list[Problem]) -> None:
 
 
 NAMESPACE = label("a namespace")
-
-
-class Manifest(Any_):
-    def validate(self, value, path, errors):
-        if not isinstance(value, dict):
-            errors.append(Problem(path, "expected a Kubernetes object (a mapping)"))
-            return value
-        _check_manifest(value, path, errors)
-        return value
-
-    def json_schema(self, ctx):
-        return self._schema({"type": "object", "required": ["apiVersion", "kind", "metadata"],
-                             "properties": {"apiVersion": {"type": "string", "minLength": 1, "pattern": NOT_OURS},
-                                            "kind": {"type": "string", "pattern": f"^{KIND_NAME}$"},
-                                            "metadata": {"type": "object", "required": ["name"],
-                                                         "properties": {"name": {"type": "string", "pattern": OBJECT_NAME},
-                                                                        "namespace": {"type": "string", "pattern": f"^(?:{DNS_LABEL})?$", "maxLength": 63}}}}})
 
 
 SELECTOR = Obj("ResourceSelector", {
@@ -435,7 +440,8 @@ BUNDLE = Obj("Bundle", {
 # helm application fields that name what is installed, not how: never a default
 HELM_IDENTITY = ("chart", "version", "repository", "source", "releaseName", "targetNamespace",
                  "dependsOn",
-                 "fluxNamespace")  # where the objects live: set on a node or a bundle instead
+                 "fluxNamespace",  # where the objects live: set on a node or a bundle instead
+                 "pre", "post")  # objects of one release
 KUSTOMIZATION_DEFAULTS = {"interval": "10m", "prune": True, "wait": True}  # what Flux requires
 
 

@@ -16,12 +16,14 @@ from .cluster import Application, Bundle, Cluster, Node
 from .schema import Problem, warning
 
 HELM_RELEASE_MAX = 53
+BUNDLE_NAME_MAX = 63  # a DNS-1123 label (config.BUNDLE's name)
 
 
 def check_cluster(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
-    for rule in (_unique_names, _sources, _bundles, _bundle_dependencies, _applications,
-                 _helm_dependencies, _directories, _path_lengths, _engine_settings, _tenants):
+    for rule in (_unique_names, _stage_names, _sources, _bundles, _bundle_dependencies,
+                 _applications, _helm_dependencies, _directories, _path_lengths, _engine_settings,
+                 _tenants):
         rule(cluster, problems)
     return problems
 
@@ -61,6 +63,25 @@ def _unique_names(cluster: Cluster, problems: list[Problem]) -> None:
                 "helm application name (helm.dependsOn names it, so unique in the cluster, "
                 "whatever its fluxNamespace)",
                 problems)
+
+
+def _stage_names(cluster: Cluster, problems: list[Problem]) -> None:
+    """<bundle>-pre and <bundle>-post name Flux Kustomizations beside the
+    bundles': as long as a bundle name may be, and no bundle's."""
+    bundles = {b.name: b for b in cluster.bundles()}
+    for b in bundles.values():
+        for stage in b.stages:
+            name, path = b.stage_name(stage), b.stage_path(stage)
+            if len(name) > BUNDLE_NAME_MAX:
+                problems.append(Problem(path, f"helm.{stage} is applied by the Flux Kustomization "
+                                              f"{name!r}, {len(name)} characters long; at most "
+                                              f"{BUNDLE_NAME_MAX} are allowed: shorten the bundle "
+                                              "name"))
+            if name in bundles:
+                problems.append(Problem(path, f"helm.{stage} is applied by the Flux Kustomization "
+                                              f"{name!r}, which is the name of bundle "
+                                              f"{bundles[name].path}; rename that bundle or "
+                                              f"bundle {b.name!r}"))
 
 
 # -- sources -------------------------------------------------------------------
@@ -304,6 +325,14 @@ def _directories(cluster: Cluster, problems: list[Problem]) -> None:
                 problems.append(Problem(f"{b.path}.name", f"directory {b.name!r} is already used by "
                                                           f"{taken[b.name]}; rename the bundle"))
             taken.setdefault(b.name, f"bundle {b.path}")
+        for b in bundles:  # <bundle>-pre/-post: bundle names are checked by _stage_names
+            for stage in b.stages:
+                other = taken.get(b.stage_name(stage), "")
+                if other.startswith("node "):
+                    problems.append(Problem(b.stage_path(stage),
+                                            f"helm.{stage} is written to the directory "
+                                            f"{b.stage_name(stage)!r}, which is already used by "
+                                            f"{other}; rename the node or the bundle"))
         for n in nodes:
             level(n.path, n.children, n.bundles, False)
     level("spec", cluster.nodes, [], True)
@@ -340,6 +369,12 @@ def _path_lengths(cluster: Cluster, problems: list[Problem]) -> None:
             if not b.is_external and fits(bundle_dir, f"{b.path}.name"):
                 for app in b.applications:
                     fits(join(bundle_dir, app.name), f"{app.path}.name")
+                for stage in b.stages:  # <bundle>-pre/-post beside the bundle directory
+                    stage_dir = join(directory, b.stage_name(stage))
+                    if fits(stage_dir, b.stage_path(stage)):
+                        for app in b.applications:
+                            if app.staged(stage):
+                                fits(join(stage_dir, app.name), f"{app.path}.helm.{stage}")
         for child in n.children:
             node(child, directory)
 
