@@ -15,7 +15,8 @@ class Generated:
     """A generated object and what it belongs to, so the layout can place it.
 
     role: "kustomization" (owner: the Bundle), "app" (owner: the Application),
-    "source" or "bootstrap" (no owner: the cluster's control directory).
+    "source", "bootstrap" or "platform" (notifications, image automation; no
+    owner: the cluster's control directory).
     """
 
     obj: dict
@@ -140,6 +141,11 @@ class WorkflowEngine:
         for every cluster of a run, so two clusters must not both give it
         (`fn.fleet`); e.g. Argo CD Applications, all in one namespace."""
         return []
+
+    def carry_over(self, cluster, previous) -> None:
+        """Keep what the cluster's previous render holds and a tool other
+        than kure-fn changed since (image tags committed by an automation):
+        `previous` iterates the objects of that render (read lazily)."""
 
     def listed_if_present(self, cluster) -> frozenset[str]:
         """Files the tree lists when they exist in the repository but never

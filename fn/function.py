@@ -115,6 +115,10 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     clusters = loaded.clusters
 
     config_items = {id(d.source) for d in configs if d.source is not None}
+    for cluster, _ in clusters:  # what the previous render holds (image tags committed since)
+        engine_factory(cluster).carry_over(
+            cluster, (it.data for it in rl.items if it.annotation(OWNER) == cluster.name
+                      and id(it) not in config_items))
     kept = _drop_owned(rl.items, {c.name for c, _ in clusters}, config_items, out)
     _add_input_crds(clusters, kept)
     render = _render(loaded, kept, config_items, engine_factory, out)

@@ -7,6 +7,7 @@ from ..layout.plan import TreePlan
 from .bootstrap import BootstrapGenerator, gotk_components_path
 from .generator import ResourceGenerator
 from .layout import LayoutIntegrator
+from .platform import committed_tags
 from .rules import validate
 
 __all__ = ["Engine", "ResourceGenerator", "LayoutIntegrator", "BootstrapGenerator"]
@@ -26,6 +27,10 @@ class Engine(WorkflowEngine):
 
     def validate(self, cluster) -> list:
         return validate(cluster)
+
+    def carry_over(self, cluster, previous) -> None:
+        """The tags image automation committed at the markers (platform.md)."""
+        cluster.committed_tags = committed_tags(cluster, previous)
 
     def listed_if_present(self, cluster) -> frozenset[str]:
         """gotk-components.yaml (`flux install --export`), kept by hand."""

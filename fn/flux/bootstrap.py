@@ -12,6 +12,7 @@ from ..layout.plan import TreePlan, repo_path
 from ..model.cluster import Cluster
 from ..model.schema import Record
 from .generator import KUSTOMIZE_API
+from .platform import IMAGE_CONTROLLERS
 from .sources import SOURCE_API
 
 MODES = ("flux-operator", "gotk")
@@ -25,6 +26,13 @@ GOTK_COMPONENTS = "gotk-components.yaml"
 def gotk_components_path(plan: TreePlan) -> str:
     """Where `flux install --export` output is kept: listed when present, never generated."""
     return f"{plan.flux_dir}/{GOTK_COMPONENTS}"
+
+
+def default_components(cluster: Cluster) -> list[str]:
+    """The controllers when bootstrap.components is not set: with image
+    automation, the image controllers too."""
+    extra = list(IMAGE_CONTROLLERS) if cluster.spec.imageAutomation is not None else []
+    return DEFAULT_COMPONENTS + extra
 
 
 class BootstrapGenerator:
@@ -45,7 +53,7 @@ class BootstrapGenerator:
         spec: dict = {
             "distribution": {"version": b.fluxVersion,
                              "registry": b.registry or DEFAULT_REGISTRY},
-            "components": list(b.components or DEFAULT_COMPONENTS),
+            "components": list(b.components or default_components(cluster)),
         }
         sync = b.sync
         if sync is not None:

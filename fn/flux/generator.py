@@ -9,6 +9,7 @@ from ..kinds import with_default_namespace
 from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import Application, Bundle, Cluster
 from .helm import HELM_API, helm_objects
+from .platform import platform_objects
 from .sources import ChartSources, source_object
 
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -31,6 +32,7 @@ class ResourceGenerator(BundleGenerator):
         derived_by = chart_users(apps, charts)
         out.extend(Generated(obj, "chart-source", None, path=derived_by[obj["metadata"]["name"]])
                    for obj in charts.objects(apps, cluster.namespace))
+        out.extend(platform_objects(cluster, bundles))
         return out
 
     # -- the Flux Kustomization of a bundle ------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..engine import canonical, present
 from ..krm import yamlio
 from ..model.cluster import Application
+from .platform import marked_values
 from .sources import ChartSources
 
 HELM_API = "helm.toolkit.fluxcd.io/v2"
@@ -74,7 +75,7 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
         values_from.insert(0, {"kind": "ConfigMap", "name": values_config_map_name(app),
                                "valuesKey": VALUES_KEY})
     elif h.values:
-        spec["values"] = h.values
+        spec["values"] = marked_values(app, h.values)
     if values_from:
         spec["valuesFrom"] = values_from
     return canonical({"apiVersion": HELM_API, "kind": "HelmRelease",

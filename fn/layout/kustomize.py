@@ -18,8 +18,8 @@ KUSTOMIZATION_FILE = "kustomization.yaml"
 # a directory with two ("Found multiple kustomization files")
 OTHER_KUSTOMIZATION_FILES = ("kustomization.yml", "Kustomization")
 EMIT_ROLES = {
-    "all": {"kustomization", "source", "chart-source", "bootstrap", "app", "selected"},
-    "flux": {"kustomization", "source", "chart-source", "bootstrap"},
+    "all": {"kustomization", "source", "chart-source", "bootstrap", "platform", "app", "selected"},
+    "flux": {"kustomization", "source", "chart-source", "bootstrap", "platform"},
     "apps": {"app", "selected", "chart-source"},
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

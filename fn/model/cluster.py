@@ -178,6 +178,10 @@ class Cluster:
     # (API group, kind) -> namespaced, from the input's CustomResourceDefinitions
     # (fn.kinds): the inline manifests' (build), then the shell's other items
     crd_scopes: dict = field(default_factory=dict)
+    # helm application name -> the image tag the previous render's HelmRelease
+    # holds at its image marker (committed by image automation): the shell
+    # reads it from its input (Engine.carry_over) and the generator keeps it
+    committed_tags: dict = field(default_factory=dict)
 
     # -- settings ---------------------------------------------------------
     @property

@@ -164,6 +164,31 @@ VALUES_FROM = Obj("ValuesReference", {
     "optional": Bool("do not fail when the object is missing"),
 })
 
+# -- image automation (platform.md): the tag a helm application's values carry --
+IMAGE = Obj("HelmImage", {
+    "repository": Field(Str("the image repository the chart runs, e.g. ghcr.io/org/app",
+                            pattern=r"[^\s:/]+(/[^\s:/]+)*(:[0-9]+)?(/[^\s:/]+)*",
+                            hint="write registry/path without a tag or scheme, "
+                                 "e.g. ghcr.io/stefanprodan/podinfo", max_len=512),
+                        required=True),
+    "policy": Field(Obj("ImagePolicyChoice", {
+        "semver": Str("semver range of tags, e.g. >=6.0.0", min_len=1),
+        "alphabetical": Str("tag order", enum=("asc", "desc")),
+        "numerical": Str("tag order", enum=("asc", "desc")),
+        "filterTags": Obj("FilterTags", {
+            "pattern": Field(Str("regular expression the tags must match", min_len=1),
+                             required=True),
+            "extract": Str("what to compare, e.g. $ts", min_len=1),
+        }, "only tags matching pattern, as Flux's ImagePolicy filterTags"),
+    }, "how Flux picks the newest tag", exactly_one=(("semver", "alphabetical", "numerical"),)),
+        required=True),
+    "valuesPath": Field(Str("the values key that holds the tag (dotted)", min_len=1,
+                            pattern=r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*",
+                            hint="a dotted path of mapping keys such as image.tag"),
+                        default="image.tag"),
+    "secretRef": SECRET_REF,
+}, "an image whose tag Flux image automation keeps current (needs spec.imageAutomation)")
+
 HELM_APP = Obj("HelmApplication", {
     "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
     "version": Str("chart version: exact (1.16.1, v1.16.1) or a semver range (>=1.16.0 <2.0.0)",
@@ -190,6 +215,7 @@ HELM_APP = Obj("HelmApplication", {
     "serviceAccountName": Str("service account to impersonate", min_len=1),
     "dependsOn": List(label("a helm application of this cluster"),
                       "helm applications to install first", unique=True),
+    "image": IMAGE,
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -424,6 +450,67 @@ ARGOCD = Obj("ArgoCD", {
     }), default=FILL),
 }, "Argo CD settings, used with gitops: argocd")
 
+# -- platform services (platform.md): notifications and image automation -----
+
+PROVIDER_TYPES = ("slack", "discord", "msteams", "rocket", "generic", "generic-hmac", "github",
+                  "gitlab", "gitea", "giteapullrequestcomment", "bitbucketserver", "bitbucket",
+                  "azuredevops", "googlechat", "googlepubsub", "webex", "sentry", "azureeventhub",
+                  "telegram", "lark", "matrix", "opsgenie", "alertmanager", "grafana",
+                  "githubdispatch", "githubpullrequestcomment", "gitlabmergerequestcomment",
+                  "pagerduty", "datadog", "nats", "zulip", "otel")
+RECEIVER_TYPES = ("generic", "generic-hmac", "generic-oidc", "github", "gitlab", "bitbucket",
+                  "harbor", "dockerhub", "quay", "gcr", "nexus", "acr", "cdevents")
+
+NOTIFICATIONS = Obj("Notifications", {
+    "providers": List(Obj("NotificationProvider", {
+        "name": Field(subdomain("the Provider's name, named by alerts"), required=True),
+        "type": Field(Str("a notification-controller Provider type", enum=PROVIDER_TYPES),
+                      required=True),
+        "channel": Str("channel, room or topic", min_len=1),
+        "address": Str("webhook or API address", min_len=1),
+        "username": Str("bot user name", min_len=1),
+        "secretRef": SECRET_REF,
+    }, "a Provider (notification.toolkit.fluxcd.io/v1beta3)"), "where alerts are sent"),
+    "alerts": List(Obj("NotificationAlert", {
+        "name": subdomain("the Alert's name (default: the provider's name)"),
+        "provider": Field(subdomain("a provider of spec.notifications.providers"), required=True),
+        "severity": Field(Str("events of this severity and above", enum=("info", "error")),
+                          default="info"),
+        "bundles": List(label("a bundle of this cluster"),
+                        "bundles whose Kustomization and HelmReleases report (default: every "
+                        "bundle)", unique=True),
+        "summary": Str("a line added to every event", min_len=1),
+    }, "an Alert (notification.toolkit.fluxcd.io/v1beta3)"),
+        "which events go to which provider"),
+    "receivers": List(Obj("NotificationReceiver", {
+        "name": Field(subdomain("the Receiver's name"), required=True),
+        "type": Field(Str("a notification-controller Receiver type", enum=RECEIVER_TYPES),
+                      required=True),
+        "events": List(Str(min_len=1), "events to accept, e.g. ping, push", unique=True),
+        "secretRef": Field(SECRET_REF, required=True),
+        "resources": List(Obj("ReceiverResource", {
+            "kind": Field(Str(enum=("GitRepository", "OCIRepository", "HelmRepository", "Bucket",
+                                    "ImageRepository")), required=True),
+            "name": Field(subdomain(), required=True),
+        }), "objects to reconcile on a call (default: the tree's source, spec.flux.sourceRef)"),
+    }, "a Receiver (notification.toolkit.fluxcd.io/v1): a webhook that triggers reconciles"),
+        "webhooks"),
+}, "Flux notifications: Providers, Alerts and Receivers in the Flux namespace")
+
+IMAGE_AUTOMATION = Obj("ImageAutomation", {
+    "interval": Field(duration("how often to scan the images and update the tree"),
+                      default="30m"),
+    "git": Field(Obj("ImageAutomationGit", {
+        "checkout": Str("branch to check out (default: main)", min_len=1),
+        "push": Str("branch to push to (default: the checkout branch)", min_len=1),
+        "author": Field(Obj("CommitAuthor", {
+            "name": Field(Str("author name", min_len=1), required=True),
+            "email": Field(Str("author e-mail", min_len=1), required=True),
+        }), required=True),
+        "messageTemplate": Str("commit message template", min_len=1),
+    }), required=True),
+}, "Flux image update automation: commits newer tags of each helm.image into this tree")
+
 SPEC = Obj("ClusterSpec", {
     "gitops": Field(Str("the GitOps engine that applies the tree", enum=("flux", "argocd")),
                     default="flux"),
@@ -434,6 +521,8 @@ SPEC = Obj("ClusterSpec", {
                     default=FILL),
     "sources": List(SOURCE),
     "bootstrap": BOOTSTRAP,
+    "notifications": NOTIFICATIONS,
+    "imageAutomation": IMAGE_AUTOMATION,
     "nodes": List(NODE),
     "profiles": List(label("a Profile's metadata.name"),
                      "Profiles merged under this spec, in order (see docs/config.md, Profiles)",
