@@ -20,6 +20,7 @@ from .model import config as cfg
 from .model.cluster import Cluster, ConfigError
 from .model.config import is_cluster_config
 from .model.profiles import PROFILE_KIND
+from .model.rules import chart_crd_warnings
 from .records import dataclass, field
 from .registry import engine_for_cluster
 from .selectors import select_resources
@@ -121,6 +122,9 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
                       and id(it) not in config_items))
     kept = _drop_owned(rl.items, {c.name for c, _ in clusters}, config_items, out)
     _add_input_crds(clusters, kept)
+    for cluster, _ in clusters:
+        for p in chart_crd_warnings(cluster):
+            _emit(out, loaded.report(cluster, p.severity, p.message, p.path))
     render = _render(loaded, kept, config_items, engine_factory, out)
     _check_overwrites(loaded, kept, render, out)
     if out.has_errors():

@@ -35,6 +35,7 @@ from .layout.kustomize import blocking_files
 from .layout.plan import TreePlan
 from .model.cluster import Cluster, ConfigError
 from .model.config import KIND
+from .model.rules import chart_crd_warnings
 from .readme import cluster_readme
 from .registry import engine_for_cluster
 
@@ -127,6 +128,8 @@ def load_clusters(paths: list[str]) -> Loaded | None:
         return None
     for cluster, _ in loaded.clusters:
         cluster.crd_scopes = with_input_crds(cluster.crd_scopes, objects)
+        for p in chart_crd_warnings(cluster):
+            _write(loaded.report(cluster, p.severity, p.message, p.path))
     return loaded
 
 

@@ -25,6 +25,15 @@ ARGOCD_HELM_ERRORS = {
     "valuesFrom": "Argo CD reads Helm values only from the Application (valuesObject), not from "
                   "ConfigMaps or Secrets; move them into helm.values",
     "serviceAccountName": ARGOCD_BUNDLE_ERRORS["serviceAccountName"],
+    "image": "image automation is Flux's (image-reflector and image-automation controllers); "
+             "remove helm.image and spec.imageAutomation, or use gitops: flux",
+}
+# Flux platform services (platform.md): the objects would not exist under Argo CD
+ARGOCD_SPEC_ERRORS = {
+    "notifications": "Providers, Alerts and Receivers are Flux's notification-controller; remove "
+                     "spec.notifications (Argo CD notifies through argocd-notifications) or use "
+                     "gitops: flux",
+    "imageAutomation": ARGOCD_HELM_ERRORS["image"],
 }
 ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap")
 
@@ -53,6 +62,9 @@ def validate(cluster: Cluster) -> list[Problem]:
         problems.append(Problem("spec.argocd.repoURL",
                                 "repoURL is required with gitops: argocd: the URL of the repository "
                                 "that holds this tree, e.g. https://github.com/acme/fleet.git"))
+    for key, why in ARGOCD_SPEC_ERRORS.items():
+        if getattr(cluster.spec, key) is not None:
+            problems.append(Problem(f"spec.{key}", f"{key} cannot be used with gitops: argocd: {why}"))
     for b in cluster.bundles():
         for key, why in ARGOCD_BUNDLE_ERRORS.items():
             if getattr(b.spec, key):
