@@ -90,7 +90,7 @@ def test_image_objects_and_the_automation_on_the_tree_source():
     (policy,) = by_kind(doc, "ImagePolicy")
     (auto,) = by_kind(doc, "ImageUpdateAutomation")
     assert repo["spec"] == {"image": "ghcr.io/stefanprodan/podinfo", "interval": "30m"}
-    assert policy["spec"] == {"imageRepositoryRef": {"name": "podinfo"},
+    assert policy["spec"] == {"imageRepositoryRef": {"name": "podinfo", "namespace": "flux-system"},
                               "policy": {"semver": {"range": ">=6.0.0 <7.0.0"}}}
     assert auto["spec"]["sourceRef"] == {"kind": "GitRepository", "name": "flux-system",
                                          "namespace": "flux-system"}

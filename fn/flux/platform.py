@@ -28,6 +28,12 @@ def flux_namespace(owner) -> str:
     return owner.cluster.namespace
 
 
+def automation_namespace(cluster: Cluster) -> str:
+    """Where the ImageUpdateAutomation, and so every ImageRepository and
+    ImagePolicy, lives: the automation reads policies of its own namespace."""
+    return cluster.namespace
+
+
 def image_apps(cluster: Cluster) -> list[Application]:
     return [a for a in cluster.applications() if a.helm is not None and a.helm.image is not None]
 
@@ -118,9 +124,9 @@ def receiver(r, cluster: Cluster) -> dict:
 
 def image_objects(app: Application) -> list[dict]:
     """The ImageRepository and ImagePolicy of a helm application's image,
-    both named after the application, in its Flux namespace."""
+    both named after the application, beside the automation."""
     img = app.helm.image
-    ns = flux_namespace(app)
+    ns = automation_namespace(app.cluster)
     interval = app.cluster.spec.imageAutomation.interval
     repo: dict = {"image": img.repository, "interval": interval}
     if img.secretRef is not None:
@@ -132,7 +138,7 @@ def image_objects(app: Application) -> list[dict]:
         policy = {"alphabetical": {"order": p.alphabetical}}
     else:
         policy = {"numerical": {"order": p.numerical}}
-    spec: dict = {"imageRepositoryRef": {"name": app.name}, "policy": policy}
+    spec: dict = {"imageRepositoryRef": {"name": app.name, "namespace": ns}, "policy": policy}
     if p.filterTags is not None:
         spec["filterTags"] = p.filterTags.to_data()
     return [canonical({"apiVersion": IMAGE_API, "kind": "ImageRepository",
@@ -156,7 +162,7 @@ def update_automation(cluster: Cluster) -> dict:
     """One ImageUpdateAutomation, named after the cluster, on the tree's own
     source: it rewrites the marked values lines below the cluster directory."""
     ia = cluster.spec.imageAutomation
-    ns = cluster.namespace
+    ns = automation_namespace(cluster)
     ref = cluster.source_ref
     branch = checkout_branch(cluster)
     commit: dict = {"author": ia.git.author.to_data()}
@@ -174,7 +180,7 @@ def update_automation(cluster: Cluster) -> dict:
 
 def marker(app: Application) -> str:
     """The setter comment image-automation-controller looks for."""
-    return f'{{"$imagepolicy": "{flux_namespace(app)}:{app.name}:tag"}}'
+    return f'{{"$imagepolicy": "{automation_namespace(app.cluster)}:{app.name}:tag"}}'
 
 
 def path_keys(values_path: str) -> list[str]:
