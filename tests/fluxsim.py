@@ -336,8 +336,10 @@ def _check_references(sim: Simulation) -> None:
             refs += [("eventSources", EVENT_GROUPS.get(s.get("kind"), SOURCE_GROUP), s)
                      for s in spec.get("eventSources") or [] if s.get("name") != "*"]
         elif key[0] == NOTIFICATION_GROUP and key[1] == "Receiver":
-            refs += [("resources", IMAGE_GROUP if r.get("kind") == "ImageRepository"
-                      else SOURCE_GROUP, r) for r in spec.get("resources") or []]
+            refs += [("resources", EVENT_GROUPS.get(r.get("kind"), IMAGE_GROUP
+                                                    if r.get("kind") == "ImageRepository"
+                                                    else SOURCE_GROUP), r)
+                     for r in spec.get("resources") or []]
         elif key[0] == IMAGE_GROUP and key[1] == "ImagePolicy":
             refs.append(("imageRepositoryRef", IMAGE_GROUP,
                          {"kind": "ImageRepository", **(spec.get("imageRepositoryRef") or {})}))

@@ -77,11 +77,16 @@ def test_a_receiver_reconciles_the_tree_source_unless_told_otherwise():
     assert rec["spec"]["resources"] == [{"kind": "GitRepository", "name": "flux-system",
                                          "namespace": "flux-system"}]
     config["spec"]["notifications"]["receivers"][0]["resources"] = [
-        {"kind": "ImageRepository", "name": "podinfo"}]
+        {"kind": "ImageRepository", "name": "podinfo"}, {"kind": "Kustomization", "name": "podinfo"}]
+    config["spec"]["notifications"]["alerts"][0]["exclusionList"] = ["waiting.*socket"]
     _, doc = render_items(config)
     (rec,) = by_kind(doc, "Receiver")
-    assert rec["spec"]["resources"] == [{"kind": "ImageRepository", "name": "podinfo",
-                                         "namespace": "flux-system"}]
+    assert rec["spec"]["resources"] == [
+        {"kind": "ImageRepository", "name": "podinfo", "namespace": "flux-system"},
+        {"kind": "Kustomization", "name": "podinfo", "namespace": "flux-system"}]
+    slack = next(a for a in by_kind(doc, "Alert") if a["metadata"]["name"] == "slack")
+    assert slack["spec"]["exclusionList"] == ["waiting.*socket"]
+    validate_flux(generated(doc))
 
 
 def test_image_objects_and_the_automation_on_the_tree_source():

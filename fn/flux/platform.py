@@ -84,6 +84,8 @@ def alert(a, cluster: Cluster) -> dict:
                   "eventSources": event_sources(cluster, a.bundles),
                   "eventMetadata": {"cluster": cluster.name}}
     spec.update(present(summary=a.summary))
+    if a.exclusionList:
+        spec["exclusionList"] = list(a.exclusionList)
     return canonical({"apiVersion": NOTIFICATION_API, "kind": "Alert",
                       "metadata": _meta(alert_name(a), cluster.namespace), "spec": spec})
 

@@ -480,6 +480,8 @@ NOTIFICATIONS = Obj("Notifications", {
                         "bundles whose Kustomization and HelmReleases report (default: every "
                         "bundle)", unique=True),
         "summary": Str("a line added to every event", min_len=1),
+        "exclusionList": List(Str(min_len=1), "regular expressions: events whose message "
+                                               "matches one are not sent"),
     }, "an Alert (notification.toolkit.fluxcd.io/v1beta3)"),
         "which events go to which provider"),
     "receivers": List(Obj("NotificationReceiver", {
@@ -490,7 +492,8 @@ NOTIFICATIONS = Obj("Notifications", {
         "secretRef": Field(SECRET_REF, required=True),
         "resources": List(Obj("ReceiverResource", {
             "kind": Field(Str(enum=("GitRepository", "OCIRepository", "HelmRepository", "Bucket",
-                                    "ImageRepository")), required=True),
+                                    "Kustomization", "HelmRelease", "ImageRepository")),
+                          required=True),
             "name": Field(subdomain(), required=True),
         }), "objects to reconcile on a call (default: the tree's source, spec.flux.sourceRef)"),
     }, "a Receiver (notification.toolkit.fluxcd.io/v1): a webhook that triggers reconciles"),
