@@ -288,3 +288,13 @@ def test_directory_mode_tree_passes_the_flux_simulation(tmp_path):
     applied = {k[1] for k in sim.applied}
     assert {"Alert", "Provider", "Receiver", "ImagePolicy", "ImageRepository",
             "ImageUpdateAutomation"} <= applied
+
+
+def test_a_tag_written_as_a_number_keeps_its_spelling():
+    first_rc, first = run(resource_list(package_items(PKG)))
+    assert first_rc == 0
+    # the automation may write a tag plain, which YAML reads as a number
+    text = first.replace(f"tag: 6.7.0 {MARKER}", f"tag: 6.10 {MARKER}")
+    rc, second = run(text)
+    assert rc == 0
+    assert f'tag: "6.10" {MARKER}' in second

@@ -202,6 +202,12 @@ def is_tag(value) -> bool:
     return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
+def tag_text(value) -> str:
+    """A tag as written: `6.10` read as a number stays 6.10 (yamlio keeps
+    the spelling of numbers Python would print otherwise)."""
+    return getattr(value, "written", None) or str(value)
+
+
 def marked_values(app: Application, values: dict) -> dict:
     """`values` with the tag at helm.image.valuesPath marked for the
     automation: the tag committed in the previous render if there is one
@@ -218,7 +224,7 @@ def marked_values(app: Application, values: dict) -> dict:
     for key in keys[:-1]:
         inner[key] = dict(inner[key])
         inner = inner[key]
-    inner[keys[-1]] = Commented(str(tag), marker(app))
+    inner[keys[-1]] = Commented(tag_text(tag), marker(app))
     return out
 
 
@@ -238,5 +244,5 @@ def committed_tags(cluster: Cluster, previous: Iterable[dict]) -> dict[str, str]
         spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
         tag = value_at(spec.get("values"), app.helm.image.valuesPath) if app else None
         if is_tag(tag):
-            out[app.name] = str(tag)
+            out[app.name] = tag_text(tag)
     return out
