@@ -15,8 +15,8 @@ class Generated:
     """A generated object and what it belongs to, so the layout can place it.
 
     role: "kustomization" (owner: the Bundle), "app" (owner: the Application),
-    "source", "chart-source", "namespace", "tenant" or "bootstrap" (no owner:
-    the cluster's control directory).
+    "source", "chart-source", "namespace", "tenant", "bootstrap" or "platform"
+    (notifications, image automation; no owner: the cluster's control directory).
     """
 
     obj: dict
@@ -154,6 +154,11 @@ class WorkflowEngine:
         """JSON Schema of the config's free-form fields this engine gives
         meaning to (a `fn.model.schema.SchemaExtension`), or None."""
         return None
+
+    def carry_over(self, cluster, previous) -> None:
+        """Keep what the cluster's previous render holds and a tool other
+        than kure-fn changed since (image tags committed by an automation):
+        `previous` iterates the objects of that render (read lazily)."""
 
     def listed_if_present(self, cluster) -> frozenset[str]:
         """Files the tree lists when they exist in the repository but never

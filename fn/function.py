@@ -20,6 +20,7 @@ from .model import config as cfg
 from .model.cluster import Cluster, ConfigError
 from .model.config import is_cluster_config
 from .model.profiles import PROFILE_KIND
+from .model.rules import chart_crd_warnings
 from .records import dataclass, field
 from .registry import engine_for_cluster
 from .selectors import select_resources
@@ -115,8 +116,15 @@ def process(rl: ResourceList, engine_factory=engine_for_cluster) -> ResourceList
     clusters = loaded.clusters
 
     config_items = {id(d.source) for d in configs if d.source is not None}
+    for cluster, _ in clusters:  # what the previous render holds (image tags committed since)
+        engine_factory(cluster).carry_over(
+            cluster, (it.data for it in rl.items if it.annotation(OWNER) == cluster.name
+                      and id(it) not in config_items))
     kept = _drop_owned(rl.items, {c.name for c, _ in clusters}, config_items, out)
     _add_input_crds(clusters, kept)
+    for cluster, _ in clusters:
+        for p in chart_crd_warnings(cluster):
+            _emit(out, loaded.report(cluster, p.severity, p.message, p.path))
     render = _render(loaded, kept, config_items, engine_factory, out)
     _check_overwrites(loaded, kept, render, out)
     if out.has_errors():

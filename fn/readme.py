@@ -50,6 +50,7 @@ def cluster_readme(cluster: Cluster, tree: Tree) -> str:
               *_must_exist(cluster),
               "## Sources", ""]
     lines += _sources(cluster, tree)
+    lines += _images(cluster)
     return "\n".join(lines) + "\n"
 
 
@@ -177,6 +178,20 @@ def _sources(cluster: Cluster, tree: Tree) -> list[str]:
     if not rows:
         return ["No source objects are generated here."]
     return ["| Name | Kind | URL | Ref | File |", "|---|---|---|---|---|", *sorted(rows)]
+
+
+def _images(cluster: Cluster) -> list[str]:
+    apps = [a for a in cluster.applications() if a.helm is not None and a.helm.image is not None]
+    if not apps or cluster.spec.imageAutomation is None:
+        return []
+    rows = [f"| `{a.name}` | {_code(a.helm.image.repository)} | `{a.helm.image.valuesPath}` |"
+            for a in apps]
+    return ["", "## Image automation", "",
+            "Flux image automation commits newer tags of these images into this tree, on the "
+            "values lines marked `# {\"$imagepolicy\": ...}`. kure-fn keeps the tag committed "
+            "there on every render and never reverts it, so the tag in the config is only the "
+            "first one: to pin another tag, edit the marked line (or suspend the automation).",
+            "", "| Helm application | Image | Values key |", "|---|---|---|", *rows]
 
 
 def _code(text) -> str:

@@ -35,6 +35,7 @@ from .layout.kustomize import blocking_files
 from .layout.plan import TreePlan
 from .model.cluster import Cluster, ConfigError
 from .model.config import KIND
+from .model.rules import chart_crd_warnings
 from .readme import cluster_readme
 from .registry import engine_for_cluster
 
@@ -127,6 +128,8 @@ def load_clusters(paths: list[str]) -> Loaded | None:
         return None
     for cluster, _ in loaded.clusters:
         cluster.crd_scopes = with_input_crds(cluster.crd_scopes, objects)
+        for p in chart_crd_warnings(cluster):
+            _write(loaded.report(cluster, p.severity, p.message, p.path))
     return loaded
 
 
@@ -145,6 +148,7 @@ def render_all(loaded: Loaded, out: Path) -> list[tuple[Cluster, dict[str, bytes
     for cluster, _ in loaded.clusters:
         engine = engine_for_cluster(cluster)
         existing = frozenset(p for p in engine.listed_if_present(cluster) if _is_file(out / p))
+        engine.carry_over(cluster, previous_objects(out, TreePlan.for_cluster(cluster).cluster_dir))
         try:
             files = rendered_files(cluster, engine, existing=existing)
         except ConfigError as e:
@@ -158,6 +162,26 @@ def render_all(loaded: Loaded, out: Path) -> list[tuple[Cluster, dict[str, bytes
             failed = True
         trees.append((cluster, files))
     return None if failed else trees
+
+
+def previous_objects(out: Path, cluster_dir: str):
+    """The objects of the files the previous render wrote (its checksums.txt
+    lists them), as they are now: a tool such as image automation may have
+    changed them since. Lazy; unreadable files are skipped."""
+    base = out / cluster_dir
+    try:
+        listed = parse_checksums((base / CHECKSUMS).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return
+    for rel in sorted(listed):
+        if not rel.endswith(".yaml") or not _is_file(base / rel):
+            continue
+        try:
+            text = yamlio.decode((base / rel).read_bytes())
+            docs = [yamlio.to_python(n) for n in yamlio.compose_all(text)]
+        except (OSError, yamlio.YAMLInputError):
+            continue
+        yield from docs
 
 
 def _occupied(path: Path) -> bool:

@@ -21,8 +21,10 @@ after bootstrap, with `kubectl kustomize` in place of kustomize-controller:
      under the repository is applied exactly once, and no object is applied
      twice;
    - every Kustomization `sourceRef` / `dependsOn` / Flux-kind
-     `healthChecks` and HelmRelease `chart.spec.sourceRef` / `chartRef` /
-     `dependsOn` resolves to an object
+     `healthChecks`, HelmRelease `chart.spec.sourceRef` / `chartRef` /
+     `dependsOn`, Alert `providerRef` / named `eventSources`, Receiver
+     `resources`, ImagePolicy `imageRepositoryRef` and ImageUpdateAutomation
+     `sourceRef` resolves to an object
      that is applied or that bootstrap creates (the FluxInstance sync source
      and Kustomization, named after the Flux namespace; the source of the
      gotk-sync Kustomization) or that is assumed to exist (the tree's own
@@ -70,6 +72,9 @@ KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
 ARTIFACT_GROUP = "source.extensions.fluxcd.io"
+NOTIFICATION_GROUP = "notification.toolkit.fluxcd.io"
+IMAGE_GROUP = "image.toolkit.fluxcd.io"
+EVENT_GROUPS = {"Kustomization": KUSTOMIZE_GROUP, "HelmRelease": HELM_GROUP}
 OPERATOR_GROUP = "fluxcd.controlplane.io"
 SYNC = "<bootstrap sync>"
 # (API group, kind) of the cluster-scoped kinds the tests use, written out
@@ -387,6 +392,21 @@ def _check_references(sim: Simulation, lockdown: bool = False) -> None:
                      for d in spec.get("dependsOn") or []]
         elif key[:2] == (ARTIFACT_GROUP, "ArtifactGenerator"):
             refs += [("sources", SOURCE_GROUP, src) for src in spec.get("sources") or []]
+        elif key[0] == NOTIFICATION_GROUP and key[1] == "Alert":
+            refs.append(("providerRef", NOTIFICATION_GROUP,
+                         {"kind": "Provider", **(spec.get("providerRef") or {})}))
+            refs += [("eventSources", EVENT_GROUPS.get(s.get("kind"), SOURCE_GROUP), s)
+                     for s in spec.get("eventSources") or [] if s.get("name") != "*"]
+        elif key[0] == NOTIFICATION_GROUP and key[1] == "Receiver":
+            refs += [("resources", EVENT_GROUPS.get(r.get("kind"), IMAGE_GROUP
+                                                    if r.get("kind") == "ImageRepository"
+                                                    else SOURCE_GROUP), r)
+                     for r in spec.get("resources") or []]
+        elif key[0] == IMAGE_GROUP and key[1] == "ImagePolicy":
+            refs.append(("imageRepositoryRef", IMAGE_GROUP,
+                         {"kind": "ImageRepository", **(spec.get("imageRepositoryRef") or {})}))
+        elif key[0] == IMAGE_GROUP and key[1] == "ImageUpdateAutomation":
+            refs.append(("sourceRef", SOURCE_GROUP, spec.get("sourceRef") or {}))
         tenant = spec.get("serviceAccountName")
         for what, group, ref in refs:
             target = (group, ref.get("kind"), ref.get("namespace") or ns, ref.get("name"))

@@ -40,6 +40,15 @@ ARGOCD_HELM_ERRORS = {
     "post": "Argo CD has no second Application to apply them once the chart is ready (sync "
             "waves inside the bundle's Application do not wait for a child Application's health, "
             "so they could meet missing CRDs); put them in a bundle that dependsOn this one",
+    "image": "image automation is Flux's (image-reflector and image-automation controllers); "
+             "remove helm.image and spec.imageAutomation, or use gitops: flux",
+}
+# Flux platform services (platform.md): the objects would not exist under Argo CD
+ARGOCD_SPEC_ERRORS = {
+    "notifications": "Providers, Alerts and Receivers are Flux's notification-controller; remove "
+                     "spec.notifications (Argo CD notifies through argocd-notifications) or use "
+                     "gitops: flux",
+    "imageAutomation": ARGOCD_HELM_ERRORS["image"],
 }
 ARGOCD_HELM_IGNORED = ("interval", "timeout", "remediation", "driftDetection", "valuesConfigMap",
                        "strategy", "test", "upgrade", "maxHistory")
@@ -91,6 +100,9 @@ def validate(cluster: Cluster) -> list[Problem]:
     for s in cluster.sources.values():
         if s.overlay:
             problems.append(Problem(f"{s.path}.spec", OVERLAY_ERROR.format(key="spec", kind=s.kind)))
+    for key, why in ARGOCD_SPEC_ERRORS.items():
+        if getattr(cluster.spec, key) is not None:
+            problems.append(Problem(f"spec.{key}", f"{key} cannot be used with gitops: argocd: {why}"))
     for b in cluster.bundles():
         if b.spec.kustomization:
             problems.append(Problem(f"{b.path}.kustomization",

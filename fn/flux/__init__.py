@@ -7,6 +7,7 @@ from ..layout.plan import TreePlan
 from .bootstrap import BootstrapGenerator, gotk_components_path
 from .generator import ResourceGenerator
 from .layout import LayoutIntegrator
+from .platform import committed_tags
 from .rules import validate
 
 __all__ = ["Engine", "ResourceGenerator", "LayoutIntegrator", "BootstrapGenerator"]
@@ -31,6 +32,10 @@ class Engine(WorkflowEngine):
         """The spec overlays' definitions, from the shipped Flux CRD schemas."""
         from .overlays import schema_extension
         return schema_extension()
+
+    def carry_over(self, cluster, previous) -> None:
+        """The tags image automation committed at the markers (platform.md)."""
+        cluster.committed_tags = committed_tags(cluster, previous)
 
     def listed_if_present(self, cluster) -> frozenset[str]:
         """gotk-components.yaml (`flux install --export`), kept by hand."""

@@ -13,6 +13,7 @@ from ..model.cluster import Cluster
 from ..model.profiles import deep_merge
 from ..model.schema import Record
 from .generator import KUSTOMIZE_API
+from .platform import IMAGE_CONTROLLERS
 from .sources import SOURCE_API, SOURCE_WATCHER, sync_ref, sync_source, uses_artifacts
 
 MODES = ("flux-operator", "gotk")
@@ -23,15 +24,19 @@ GOTK_SYNC = "gotk-sync.yaml"
 GOTK_COMPONENTS = "gotk-components.yaml"
 
 
-def default_components(cluster: Cluster) -> list[str]:
-    """The controllers run when bootstrap lists none: the usual four, and
-    source-watcher when the config uses artifacts."""
-    return DEFAULT_COMPONENTS + ([SOURCE_WATCHER] if uses_artifacts(cluster) else [])
-
-
 def gotk_components_path(plan: TreePlan) -> str:
     """Where `flux install --export` output is kept: listed when present, never generated."""
     return f"{plan.flux_dir}/{GOTK_COMPONENTS}"
+
+
+def default_components(cluster: Cluster) -> list[str]:
+    """The controllers when bootstrap.components is not set: the four core
+    ones, source-watcher when artifacts are used, the two image controllers
+    with spec.imageAutomation."""
+    extra = [SOURCE_WATCHER] if uses_artifacts(cluster) else []
+    if cluster.spec.imageAutomation is not None:
+        extra += IMAGE_CONTROLLERS
+    return DEFAULT_COMPONENTS + extra
 
 
 class BootstrapGenerator:

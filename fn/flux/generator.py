@@ -10,6 +10,7 @@ from ..layout.plan import TreePlan, relative_path, repo_path
 from ..model.cluster import EXTERNAL_ARTIFACT, STAGES, Application, Bundle, Cluster, Source
 from ..model.profiles import deep_merge
 from .helm import HELM_API, helm_objects
+from .platform import platform_objects
 from .refs import depends_on
 from .sources import ChartSources, artifact_generator, source_object, tree_source_copy
 from .tenants import generated_tenants, service_account, tenant_namespaces
@@ -47,6 +48,7 @@ class ResourceGenerator(BundleGenerator):
                              path=derived_by[(obj["metadata"]["namespace"], obj["metadata"]["name"])])
                    for obj in charts.objects(apps))
         out.extend(tree_source_copies(cluster, bundles))
+        out.extend(platform_objects(cluster, bundles))
         out.extend(namespace_objects(cluster, out))
         return out
 

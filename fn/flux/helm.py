@@ -8,6 +8,7 @@ from ..krm import yamlio
 from ..model.cluster import EXTERNAL_ARTIFACT, Application
 from ..model.profiles import deep_merge
 from .refs import depends_on
+from .platform import marked_values
 from .sources import ChartSources
 from .tenants import service_account
 
@@ -110,7 +111,7 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
         values_from.insert(0, {"kind": "ConfigMap", "name": values_config_map_name(app),
                                "valuesKey": VALUES_KEY})
     elif h.values:
-        spec["values"] = h.values
+        spec["values"] = marked_values(app, h.values)
     if values_from:
         spec["valuesFrom"] = values_from
     spec = deep_merge(deep_merge(inherited(app), spec), own.release or {})

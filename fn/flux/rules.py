@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from ..graph import find_cycles
 from ..model.cluster import Cluster
+from ..model.rules import _duplicates
 from ..model.schema import Problem, warning
 from .tenants import tenant_rules
 from . import overlays
 from .sources import SOURCE_WATCHER, uses_artifacts
+from .platform import IMAGE_CONTROLLERS, alert_name, image_apps, is_tag, value_at
 
 
 def validate(cluster: Cluster) -> list[Problem]:
@@ -17,7 +19,8 @@ def validate(cluster: Cluster) -> list[Problem]:
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
                  _oci_sources, _ordering, _helm_timeouts, _bootstrap,
                  _release_health_checks, _values_from_namespaces, _cross_namespace_refs,
-                 _namespace_manifests, tenant_rules, _source_watcher):
+                 _namespace_manifests, tenant_rules, _source_watcher,
+                 _notifications, _image_automation):
         rule(cluster, problems)
     problems += overlays.validate(cluster)
     return problems
@@ -340,6 +343,8 @@ def _namespace_manifests(cluster: Cluster, problems: list[Problem]) -> None:
                     f"kure-fn writes Namespace {name!r} itself, into the cluster's flux-system "
                     f"directory, because Flux objects live there ({where[name]}): they need it "
                     "before any bundle is applied; remove this manifest"))
+
+
 def _source_watcher(cluster: Cluster, problems: list[Problem]) -> None:
     """Artifact sources need the source-watcher controller (Flux 2.7+)."""
     b = cluster.bootstrap
@@ -354,3 +359,69 @@ def _source_watcher(cluster: Cluster, problems: list[Problem]) -> None:
                                 f"the config uses artifacts (ArtifactGenerator), which only "
                                 f"{SOURCE_WATCHER} runs; bootstrap with "
                                 f"--components-extra={SOURCE_WATCHER} (or list components)"))
+
+
+# -- platform services (platform.md) ------------------------------------------------
+
+def _notifications(cluster: Cluster, problems: list[Problem]) -> None:
+    n = cluster.spec.notifications
+    if n is None:
+        return
+    p = "spec.notifications"
+    for what, entries, name in (("provider", n.providers, lambda e: e.name),
+                                ("alert", n.alerts, alert_name),
+                                ("receiver", n.receivers, lambda e: e.name)):
+        field = f"{p}.{what}s"
+        _duplicates(range(len(entries)), lambda i: name(entries[i]),
+                    lambda i: f"{field}[{i}].name" if entries[i].name or what != "alert"
+                    else f"{field}[{i}].provider",
+                    f"{what} name", problems)
+    providers = sorted({x.name for x in n.providers})
+    bundles = sorted(b.name for b in cluster.bundles())
+    for i, a in enumerate(n.alerts):
+        if a.provider not in providers:
+            problems.append(Problem(f"{p}.alerts[{i}].provider",
+                                    f"provider {a.provider!r} is not declared in "
+                                    f"spec.notifications.providers (declared: "
+                                    f"{', '.join(providers) or 'none'}); declare it or name one"))
+        for j, name in enumerate(a.bundles):
+            if name not in bundles:
+                problems.append(Problem(f"{p}.alerts[{i}].bundles[{j}]",
+                                        f"bundle {name!r} does not exist in this cluster (bundles: "
+                                        f"{', '.join(bundles) or 'none'}); name one of them or "
+                                        "remove the entry"))
+
+
+def _image_automation(cluster: Cluster, problems: list[Problem]) -> None:
+    ia = cluster.spec.imageAutomation
+    for app in image_apps(cluster):
+        h, p = app.helm, f"{app.path}.helm"
+        if ia is None:
+            problems.append(Problem(f"{p}.image", "an image needs spec.imageAutomation (interval "
+                                                  "and git author), which makes Flux commit newer "
+                                                  "tags into this tree; add it or remove image"))
+        if h.valuesConfigMap:
+            problems.append(Problem(f"{p}.valuesConfigMap",
+                                    "the image's tag carries a setter comment in the HelmRelease "
+                                    "values, which a ConfigMap's values text cannot keep; remove "
+                                    "valuesConfigMap or image"))
+        elif not is_tag(value_at(h.values, h.image.valuesPath)):
+            problems.append(Problem(f"{p}.image.valuesPath",
+                                    f"helm.values has no tag at {h.image.valuesPath}: set it there "
+                                    "to the image's current tag (the automation updates that line), "
+                                    "or point valuesPath at the key that holds the tag"))
+    if ia is None:
+        return
+    ref = cluster.source_ref
+    if ref.kind != "GitRepository":
+        problems.append(Problem("spec.imageAutomation",
+                                f"image automation commits to the tree's git repository, but the "
+                                f"tree comes from a {ref.kind} (spec.flux.sourceRef); remove "
+                                "imageAutomation or sync the tree from a GitRepository"))
+    b = cluster.bootstrap
+    missing = [c for c in IMAGE_CONTROLLERS if b is not None and b.components
+               and c not in b.components]
+    if missing:
+        problems.append(Problem("spec.bootstrap.components",
+                                f"image automation needs {' and '.join(missing)}; add "
+                                f"{'them' if len(missing) > 1 else 'it'} to the components"))

@@ -702,7 +702,23 @@ def _literal(s: str, ind: str) -> str | None:
     return head + "\n" + "\n".join(lines)
 
 
+class Commented(str):
+    """A string that the emitter writes with a line comment after it
+    (`key: value # comment`), e.g. a setter marker that another tool finds
+    by its comment. Equal to, and hashed as, the plain string."""
+
+    def __new__(cls, value: str, comment: str):
+        s = super().__new__(cls, value)
+        s.comment = comment
+        return s
+
+    def __reduce__(self):  # copy.deepcopy and pickle keep the comment
+        return (Commented, (str(self), self.comment))
+
+
 def _value(v, ind: str) -> str:
+    if v.__class__ is Commented:
+        return f"{_value(str(v), ind)} # {v.comment}"
     if isinstance(v, str) and "\n" in v:
         lit = _literal(v, ind + "  ")
         if lit is not None:

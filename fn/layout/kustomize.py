@@ -18,9 +18,10 @@ KUSTOMIZATION_FILE = "kustomization.yaml"
 # a directory with two ("Found multiple kustomization files")
 OTHER_KUSTOMIZATION_FILES = ("kustomization.yml", "Kustomization")
 EMIT_ROLES = {
-    "all": {"kustomization", "source", "chart-source", "bootstrap", "app", "selected", "namespace",
-            "tenant"},
-    "flux": {"kustomization", "source", "chart-source", "bootstrap", "namespace", "tenant"},
+    "all": {"kustomization", "source", "chart-source", "bootstrap", "platform", "app", "selected",
+            "namespace", "tenant"},
+    "flux": {"kustomization", "source", "chart-source", "bootstrap", "platform", "namespace",
+             "tenant"},
     "apps": {"app", "selected", "chart-source", "namespace"},
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -355,6 +355,10 @@ class Cluster:
     # name -> the first bundle / helm application of that name (build fills them)
     bundle_by_name: dict = field(default_factory=dict)
     helm_app_by_name: dict = field(default_factory=dict)
+    # helm application name -> the image tag the previous render's HelmRelease
+    # holds at its image marker (committed by image automation): the shell
+    # reads it from its input (Engine.carry_over) and the generator keeps it
+    committed_tags: dict = field(default_factory=dict)
 
     # -- settings ---------------------------------------------------------
     @property

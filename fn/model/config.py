@@ -230,6 +230,30 @@ class Manifest(Any_):  # here, ahead of its checks below, for helm.pre / helm.po
                                                          "properties": {"name": {"type": "string", "pattern": OBJECT_NAME},
                                                                         "namespace": {"type": "string", "pattern": f"^(?:{DNS_LABEL})?$", "maxLength": 63}}}}})
 
+# -- image automation (platform.md): the tag a helm application's values carry --
+IMAGE = Obj("HelmImage", {
+    "repository": Field(Str("the image repository the chart runs, e.g. ghcr.io/org/app",
+                            pattern=r"[^\s:/]+(/[^\s:/]+)*(:[0-9]+)?(/[^\s:/]+)*",
+                            hint="write registry/path without a tag or scheme, "
+                                 "e.g. ghcr.io/stefanprodan/podinfo", max_len=512),
+                        required=True),
+    "policy": Field(Obj("ImagePolicyChoice", {
+        "semver": Str("semver range of tags, e.g. >=6.0.0", min_len=1),
+        "alphabetical": Str("tag order", enum=("asc", "desc")),
+        "numerical": Str("tag order", enum=("asc", "desc")),
+        "filterTags": Obj("FilterTags", {
+            "pattern": Field(Str("regular expression the tags must match", min_len=1),
+                             required=True),
+            "extract": Str("what to compare, e.g. $ts", min_len=1),
+        }, "only tags matching pattern, as Flux's ImagePolicy filterTags"),
+    }, "how Flux picks the newest tag", exactly_one=(("semver", "alphabetical", "numerical"),)),
+        required=True),
+    "valuesPath": Field(Str("the values key that holds the tag (dotted)", min_len=1,
+                            pattern=r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*",
+                            hint="a dotted path of mapping keys such as image.tag"),
+                        default="image.tag"),
+    "secretRef": SECRET_REF,
+}, "an image whose tag Flux image automation keeps current (needs spec.imageAutomation)")
 
 HELM_APP = Obj("HelmApplication", {
     "chart": Str("chart name; for a git or bucket source, the chart's path inside it", min_len=1),
@@ -285,6 +309,7 @@ HELM_APP = Obj("HelmApplication", {
     "post": List(Manifest("a Kubernetes object"), "objects applied once the bundle and its "
                  "releases are Ready, by its Kustomization <bundle>-post (e.g. custom resources "
                  "of the chart's CRDs)"),
+    "image": IMAGE,
 }, "a HelmRelease", at_most_one=(("repository", "source"),))
 
 
@@ -441,7 +466,7 @@ BUNDLE = Obj("Bundle", {
 HELM_IDENTITY = ("chart", "version", "repository", "source", "releaseName", "targetNamespace",
                  "dependsOn",
                  "fluxNamespace",  # where the objects live: set on a node or a bundle instead
-                 "pre", "post")  # objects of one release
+                 "pre", "post", "image")  # objects and images of one release
 KUSTOMIZATION_DEFAULTS = {"interval": "10m", "prune": True, "wait": True}  # what Flux requires
 
 
@@ -593,6 +618,70 @@ ARGOCD = Obj("ArgoCD", {
     }), default=FILL),
 }, "Argo CD settings, used with gitops: argocd")
 
+# -- platform services (platform.md): notifications and image automation -----
+
+PROVIDER_TYPES = ("slack", "discord", "msteams", "rocket", "generic", "generic-hmac", "github",
+                  "gitlab", "gitea", "giteapullrequestcomment", "bitbucketserver", "bitbucket",
+                  "azuredevops", "googlechat", "googlepubsub", "webex", "sentry", "azureeventhub",
+                  "telegram", "lark", "matrix", "opsgenie", "alertmanager", "grafana",
+                  "githubdispatch", "githubpullrequestcomment", "gitlabmergerequestcomment",
+                  "pagerduty", "datadog", "nats", "zulip", "otel")
+RECEIVER_TYPES = ("generic", "generic-hmac", "generic-oidc", "github", "gitlab", "bitbucket",
+                  "harbor", "dockerhub", "quay", "gcr", "nexus", "acr", "cdevents")
+
+NOTIFICATIONS = Obj("Notifications", {
+    "providers": List(Obj("NotificationProvider", {
+        "name": Field(subdomain("the Provider's name, named by alerts"), required=True),
+        "type": Field(Str("a notification-controller Provider type", enum=PROVIDER_TYPES),
+                      required=True),
+        "channel": Str("channel, room or topic", min_len=1),
+        "address": Str("webhook or API address", min_len=1),
+        "username": Str("bot user name", min_len=1),
+        "secretRef": SECRET_REF,
+    }, "a Provider (notification.toolkit.fluxcd.io/v1beta3)"), "where alerts are sent"),
+    "alerts": List(Obj("NotificationAlert", {
+        "name": subdomain("the Alert's name (default: the provider's name)"),
+        "provider": Field(subdomain("a provider of spec.notifications.providers"), required=True),
+        "severity": Field(Str("events of this severity and above", enum=("info", "error")),
+                          default="info"),
+        "bundles": List(label("a bundle of this cluster"),
+                        "bundles whose Kustomization and HelmReleases report (default: every "
+                        "bundle)", unique=True),
+        "summary": Str("a line added to every event", min_len=1),
+        "exclusionList": List(Str(min_len=1), "regular expressions: events whose message "
+                                               "matches one are not sent"),
+    }, "an Alert (notification.toolkit.fluxcd.io/v1beta3)"),
+        "which events go to which provider"),
+    "receivers": List(Obj("NotificationReceiver", {
+        "name": Field(subdomain("the Receiver's name"), required=True),
+        "type": Field(Str("a notification-controller Receiver type", enum=RECEIVER_TYPES),
+                      required=True),
+        "events": List(Str(min_len=1), "events to accept, e.g. ping, push", unique=True),
+        "secretRef": Field(SECRET_REF, required=True),
+        "resources": List(Obj("ReceiverResource", {
+            "kind": Field(Str(enum=("GitRepository", "OCIRepository", "HelmRepository", "Bucket",
+                                    "Kustomization", "HelmRelease", "ImageRepository")),
+                          required=True),
+            "name": Field(subdomain(), required=True),
+        }), "objects to reconcile on a call (default: the tree's source, spec.flux.sourceRef)"),
+    }, "a Receiver (notification.toolkit.fluxcd.io/v1): a webhook that triggers reconciles"),
+        "webhooks"),
+}, "Flux notifications: Providers, Alerts and Receivers in the Flux namespace")
+
+IMAGE_AUTOMATION = Obj("ImageAutomation", {
+    "interval": Field(duration("how often to scan the images and update the tree"),
+                      default="30m"),
+    "git": Field(Obj("ImageAutomationGit", {
+        "checkout": Str("branch to check out (default: main)", min_len=1),
+        "push": Str("branch to push to (default: the checkout branch)", min_len=1),
+        "author": Field(Obj("CommitAuthor", {
+            "name": Field(Str("author name", min_len=1), required=True),
+            "email": Field(Str("author e-mail", min_len=1), required=True),
+        }), required=True),
+        "messageTemplate": Str("commit message template", min_len=1),
+    }), required=True),
+}, "Flux image update automation: commits newer tags of each helm.image into this tree")
+
 SPEC = Obj("ClusterSpec", {
     "gitops": Field(Str("the GitOps engine that applies the tree", enum=("flux", "argocd")),
                     default="flux"),
@@ -605,6 +694,8 @@ SPEC = Obj("ClusterSpec", {
     "tenants": List(TENANT, "tenants: namespaces whose bundles reconcile as the tenant's "
                     "ServiceAccount (see docs/tenants.md)"),
     "bootstrap": BOOTSTRAP,
+    "notifications": NOTIFICATIONS,
+    "imageAutomation": IMAGE_AUTOMATION,
     "nodes": List(NODE),
     "profiles": List(label("a Profile's metadata.name"),
                      "Profiles merged under this spec, in order (see docs/config.md, Profiles)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from ..graph import find_cycles
+from ..kinds import api_group, crd_scopes
 from ..layout.plan import CONTROL_DIRS, MAX_DIR, MAX_FILE_NAME, MAX_PATH, TreePlan, join
 from .cluster import Application, Bundle, Cluster, Node
 from .schema import Problem, warning
@@ -451,3 +452,54 @@ def _tenants(cluster: Cluster, problems: list[Problem]) -> None:
             problems.append(Problem(where, f"tenant {name!r} is not declared in spec.tenants "
                                            f"(tenants: {declared}); declare it there or name a "
                                            "declared tenant"))
+
+
+# -- objects that need a chart's CRDs (platform.md) -----------------------------------
+
+def _builtin_group(group: str) -> bool:
+    """Kubernetes' own API groups, and Flux's (installed with Flux)."""
+    return group in BUILTIN_GROUPS or group.endswith((".k8s.io", ".fluxcd.io")) \
+        or group in ("k8s.io", "fluxcd.io")
+
+
+BUILTIN_GROUPS = frozenset(("", "apps", "batch", "policy", "autoscaling", "extensions"))
+
+
+def chart_crd_warnings(cluster: Cluster) -> list[Problem]:
+    """A bundle with a helm application whose `manifests` hold an object of a
+    custom API group with no CustomResourceDefinition applied earlier: not in
+    the package's other items, not in the bundle itself or a bundle it
+    (transitively) depends on. Kustomize-controller applies the bundle in
+    one go, before the chart can install its CRDs. Needs `cluster.crd_scopes`
+    complete with the package's CRDs, so the shells run it once they read them."""
+    inline = {b.name: set(crd_scopes(m for a in b.applications for m in a.spec.manifests or ()))
+              for b in cluster.bundles()}
+    anywhere = set().union(*inline.values()) if inline else set()
+    from_package = set(cluster.crd_scopes) - anywhere
+    bundles = {b.name: b for b in cluster.bundles()}
+    out: list[Problem] = []
+    for b in bundles.values():
+        if not any(a.helm is not None for a in b.applications):
+            continue
+        earlier: set = set(from_package)
+        seen, todo = set(), [b.name]
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in bundles:
+                continue
+            seen.add(name)
+            earlier |= inline[name]
+            todo += bundles[name].depends_on
+        for app in b.applications:
+            for i, m in enumerate(app.spec.manifests or ()):
+                group = api_group(m.get("apiVersion"))
+                if _builtin_group(group) or (group, m.get("kind")) in earlier:
+                    continue
+                out.append(warning(f"{app.path}.manifests[{i}]",
+                                   f"this {m.get('kind')} ({group}) may need the CRDs of a chart of "
+                                   f"bundle {b.name!r}, which the bundle applies in the same step, "
+                                   "before the chart installs them; move it to helm.post of "
+                                   "that chart's application (applied once the release is "
+                                   f"Ready), into a bundle that dependsOn {b.name!r}, or add its "
+                                   "CustomResourceDefinition to the package"))
+    return out
