@@ -120,7 +120,7 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     for key, applier in tree.appliers.items():
         if key == tree.root:
             continue
-        specs[key] = _bundle(applier.obj, names, flux_ns, out)
+        specs[key] = _bundle(applier.obj, names, flux_ns, out, applier.patches_kept)
     defaults = _defaults(list(specs.values()))
     for key, applier in tree.appliers.items():
         objects = [o for o in applier.objects if _keep_object(o, tree, names, out)]
@@ -173,7 +173,8 @@ def _bundle_names(tree: Tree) -> dict[Key, str]:
     return names
 
 
-def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped) -> dict:
+def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
+            patches_kept: bool = False) -> dict:
     key = key_of(ks)
     spec = ks.get("spec") or {}
     meta = ks.get("metadata") or {}
@@ -191,8 +192,11 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped) -> dict:
         target = KUSTOMIZATION_SPEC.get(k, None)
         if target is None:
             reasons.append(f"spec.{k} has no form in the config yet")
+        elif k == "patches" and patches_kept:
+            bundle["patches"] = copy.deepcopy(v)
         elif target == BUILT:
-            continue
+            if k not in ("path", "sourceRef"):
+                reasons.append(f"spec.{k} is built into the bundle's objects")
         elif k == "dependsOn":
             deps = []
             for d in v or []:
@@ -225,6 +229,7 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped) -> dict:
                            "needs real-repos amendment D")
     if "wait" not in spec:
         bundle["wait"] = False  # Flux's default
+        reasons.append("spec.wait: kure-fn writes wait: false, Flux's default when unset")
     if reasons:
         out.differs.append(f"{show(key)}: " + "; ".join(reasons))
     return bundle

@@ -73,6 +73,7 @@ class Applier:
     objects: list[dict]        # what it applies, in build order (before its own postBuild)
     parent: Key | None
     source: tuple              # (kind, namespace, name) of its sourceRef
+    patches_kept: bool = False  # spec.patches left for the bundle, not built in
 
 
 @dataclass
@@ -120,15 +121,16 @@ def read_tree(reader: Reader, sync_path: str, *, namespace: str = "flux-system",
             waiting.append((ks, parent))
             continue
         key = key_of(ks)
+        keep = key != tree.root and patches_representable(ks)
         try:
-            objects, notes = _build(readers[src], ks)
+            objects, notes = _build(readers[src], ks, keep)
         except BuildError as e:
             problems.append(f"{show(key)}: {e}")
             continue
         finally:
             tree.read |= readers[src].read
         tree.notes += [f"{show(key)}: {n}" for n in notes]
-        tree.appliers[key] = Applier(ks, objects, parent, src)
+        tree.appliers[key] = Applier(ks, objects, parent, src, keep)
         post = (ks.get("spec") or {}).get("postBuild") or {}
         for obj in objects:
             okey = key_of(obj)
@@ -168,7 +170,22 @@ def _source_of(ks: dict) -> tuple:
 
 # -- kustomize-controller ----------------------------------------------------------
 
-def _build(reader: Reader, ks: dict) -> tuple[list[dict], list[str]]:
+PATCH_TARGET = ("group", "version", "kind", "name", "namespace", "labelSelector",
+                "annotationSelector")
+
+
+def patches_representable(ks: dict) -> bool:
+    """Whether a Kustomization's spec.patches fit a bundle's `patches` (then
+    they stay there, applied by Flux to the rendered objects, not built in)."""
+    patches = (ks.get("spec") or {}).get("patches")
+    return bool(patches) and isinstance(patches, list) and all(
+        isinstance(p, dict) and set(p) <= {"patch", "target"} and isinstance(p.get("patch"), str)
+        and isinstance(p.get("target") or {}, dict)
+        and all(k in PATCH_TARGET and isinstance(v, str) for k, v in (p.get("target") or {}).items())
+        for p in patches)
+
+
+def _build(reader: Reader, ks: dict, keep_patches: bool = False) -> tuple[list[dict], list[str]]:
     spec = ks.get("spec") or {}
     path = normalise(spec.get("path") or ".")
     if ".." in path.split("/") or not reader.is_dir(path):
@@ -182,7 +199,7 @@ def _build(reader: Reader, ks: dict) -> tuple[list[dict], list[str]]:
         if spec.get(field_) is not None:
             kus[key] = spec[field_]
     for field_ in ("patches", "patchesStrategicMerge", "patchesJson6902"):
-        if spec.get(field_):
+        if spec.get(field_) and not (field_ == "patches" and keep_patches):
             kus[field_] = list(kus.get(field_) or []) + list(spec[field_])
     for component in spec.get("components") or []:
         if spec.get("ignoreMissingComponents") and not reader.is_dir(posixpath.join(path, component)):
