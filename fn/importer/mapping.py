@@ -123,15 +123,15 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
         specs[key] = _bundle(applier.obj, names, flux_ns, out, applier.patches_kept)
     defaults = _defaults(list(specs.values()))
     for key, applier in tree.appliers.items():
-        objects = [o for o in applier.objects if _keep_object(o, tree, names, out)]
+        objects = [(k, o) for k, o in applier.keyed() if _keep_object(k, tree, names, out)]
         if key == tree.root:
             if not objects:
                 continue
             bundle: dict = {"name": ROOT_BUNDLE}
         else:
             bundle = _with_defaults(specs[key], defaults)
-        apps = [helm_apps[key_of(o)] for o in objects if key_of(o) in helm_apps]
-        plain = [o for o in objects if key_of(o) not in helm_apps and key_of(o) not in declared]
+        apps = [helm_apps[k] for k, _ in objects if k in helm_apps]
+        plain = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared]
         apps += _manifest_apps(plain, {a["name"] for a in apps})
         if apps:
             bundle["applications"] = sorted(apps, key=lambda a: a["name"])
@@ -262,9 +262,8 @@ def _with_defaults(bundle: dict, defaults: dict) -> dict:
     return out
 
 
-def _keep_object(obj: dict, tree: Tree, names: dict[Key, str], out: Mapped) -> bool:
+def _keep_object(key: Key, tree: Tree, names: dict[Key, str], out: Mapped) -> bool:
     """Whether an applied object goes into a bundle (else: it is the config itself)."""
-    key = key_of(obj)
     if key in names:
         return False  # a bundle of its own
     if key == tree.root or key == tree.source:
@@ -307,6 +306,20 @@ def _manifest_apps(objects: list[dict], taken: set[str]) -> list[dict]:
     return apps
 
 
+def _named(key: Key, obj: dict) -> dict:
+    """The object with the name and namespace Flux gives it: a `${VAR}` there is
+    substituted now (the bundle keeps its postBuild for the rest), so that two
+    bundles' `${APP}` objects stay two objects in the config."""
+    meta = obj.get("metadata") or {}
+    if (meta.get("namespace") or "", meta.get("name")) == (key[2], key[3]):
+        return obj
+    obj = copy.deepcopy(obj)
+    obj["metadata"]["name"] = key[3]
+    if key[2]:
+        obj["metadata"]["namespace"] = key[2]
+    return obj
+
+
 def _order(obj: dict) -> tuple:
     return (group_of(obj), str(obj.get("kind")), str(obj["metadata"].get("namespace") or ""),
             str(obj["metadata"].get("name")))
@@ -330,11 +343,11 @@ def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
                       out: Mapped) -> tuple[dict[Key, dict], dict[Key, dict]]:
     """HelmRelease -> helm application, source -> declared source, for those
     whose every field has a form; the others stay manifests (reported)."""
-    objects = {key_of(o): o for a in tree.appliers.values() for o in a.objects}
+    objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
     sources: dict[Key, dict] = {}
     for key, obj in objects.items():
         if key[0] == SOURCE_GROUP and key[1] in SOURCE_SPECS:
-            declared, reason = _source(obj, flux_ns)
+            declared, reason = _source(key, obj, flux_ns)
             if declared is not None:
                 sources[key] = declared
             elif reason:
@@ -342,7 +355,7 @@ def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
     releases = {k: o for k, o in objects.items() if k[:2] == (HELM_GROUP, "HelmRelease")}
     mapped = {}
     for key, obj in sorted(releases.items()):
-        app, source_key, reasons = _helm(obj, flux_ns, sources, releases)
+        app, source_key, reasons = _helm(key, obj, flux_ns, sources, releases)
         if reasons:
             out.kept.append(f"{show(key)}: " + "; ".join(reasons))
         else:
@@ -363,8 +376,7 @@ def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
     return apps, used
 
 
-def _source(obj: dict, flux_ns: str) -> tuple[dict | None, str]:
-    key = key_of(obj)
+def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     kind, table = SOURCE_SPECS[key[1]]
     spec = obj.get("spec") or {}
     meta = obj.get("metadata") or {}
@@ -395,9 +407,8 @@ def _source(obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     return {"name": key[3], kind: body}, ""
 
 
-def _helm(obj: dict, flux_ns: str, sources: dict[Key, dict],
+def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
           releases: dict[Key, dict]) -> tuple[dict, Key | None, list[str]]:
-    key = key_of(obj)
     spec = obj.get("spec") or {}
     meta = obj.get("metadata") or {}
     reasons: list[str] = []

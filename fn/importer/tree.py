@@ -74,6 +74,10 @@ class Applier:
     parent: Key | None
     source: tuple              # (kind, namespace, name) of its sourceRef
     patches_kept: bool = False  # spec.patches left for the bundle, not built in
+    keys: list = field(default_factory=list)  # each object's key as applied (substituted)
+
+    def keyed(self) -> list[tuple[Key, dict]]:
+        return list(zip(self.keys, self.objects))
 
 
 @dataclass
@@ -130,10 +134,10 @@ def read_tree(reader: Reader, sync_path: str, *, namespace: str = "flux-system",
         finally:
             tree.read |= readers[src].read
         tree.notes += [f"{show(key)}: {n}" for n in notes]
-        tree.appliers[key] = Applier(ks, objects, parent, src, keep)
         post = (ks.get("spec") or {}).get("postBuild") or {}
-        for obj in objects:
-            okey = key_of(obj)
+        keys = [key_of(substituted(o, post)) for o in objects]
+        tree.appliers[key] = Applier(ks, objects, parent, src, keep, keys)
+        for okey, obj in zip(keys, objects):
             if okey in applied_by:
                 problems.append(_twice(tree, okey, applied_by[okey], key))
                 continue
@@ -275,8 +279,11 @@ def substituted(obj: dict, post: dict) -> dict:
             return {k: walk(x) for k, x in v.items()}
         if isinstance(v, list):
             return [walk(x) for x in v]
-        if isinstance(v, str) and "${" in v:
-            return _VAR.sub(one, v)
+        while isinstance(v, str) and "${" in v:  # inner first: ${A:-${B}}
+            new = _VAR.sub(one, v)
+            if new == v:
+                break
+            v = new
         return v
     return walk(obj)
 
