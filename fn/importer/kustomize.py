@@ -21,9 +21,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..kinds import is_namespaced
+from ..kinds import CLUSTER_SCOPED
 from ..krm import yamlio
 
+# kustomize knows the scope of Kubernetes' own kinds only: any other kind is namespaced
+K8S_GROUPS = {"", "rbac.authorization.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io",
+              "admissionregistration.k8s.io", "storage.k8s.io", "scheduling.k8s.io",
+              "flowcontrol.apiserver.k8s.io", "node.k8s.io", "networking.k8s.io",
+              "certificates.k8s.io", "policy", "resource.k8s.io", "internal.apiserver.k8s.io",
+              "storagemigration.k8s.io", "authentication.k8s.io", "authorization.k8s.io"}
+KUSTOMIZE_CLUSTER_SCOPED = frozenset(k for k in CLUSTER_SCOPED if k[0] in K8S_GROUPS)
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SUPPORTED = {"apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace",
              "namePrefix", "nameSuffix", "labels", "commonLabels", "commonAnnotations", "patches",
@@ -283,7 +290,8 @@ def _set_namespace(obj: dict, namespace: str) -> None:
     meta = obj["metadata"]
     if obj.get("kind") == "Namespace" and obj.get("apiVersion") == "v1":
         meta["name"] = namespace
-    elif is_namespaced(obj.get("apiVersion"), obj.get("kind")):
+    elif (str(obj.get("apiVersion", "")).rpartition("/")[0], obj.get("kind")) \
+            not in KUSTOMIZE_CLUSTER_SCOPED:
         meta["namespace"] = namespace
     if obj.get("kind") in ("RoleBinding", "ClusterRoleBinding"):
         for subject in obj.get("subjects") or []:

@@ -180,11 +180,12 @@ PATCH_TARGET = ("group", "version", "kind", "name", "namespace", "labelSelector"
 
 def patches_representable(ks: dict) -> bool:
     """Whether a Kustomization's spec.patches fit a bundle's `patches` (then
-    they stay there, applied by Flux to the rendered objects, not built in)."""
+    they stay there, applied by Flux to the rendered objects, not built in).
+    A patch of Flux Kustomizations is built in: those become bundles of their own."""
     patches = (ks.get("spec") or {}).get("patches")
     return bool(patches) and isinstance(patches, list) and all(
         isinstance(p, dict) and set(p) <= {"patch", "target"} and isinstance(p.get("patch"), str)
-        and isinstance(p.get("target") or {}, dict)
+        and isinstance(p.get("target"), dict) and p["target"].get("kind") not in (None, "Kustomization")
         and all(k in PATCH_TARGET and isinstance(v, str) for k, v in (p.get("target") or {}).items())
         for p in patches)
 
