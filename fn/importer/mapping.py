@@ -186,8 +186,9 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
         reasons.append(f"lives in {key[2]}, bundles in {flux_ns} "
                        "(real-repos: node/bundle fluxNamespace)")
     for what in ("labels", "annotations"):
-        if meta.get(what):
-            bundle[what] = {str(k): str(v) for k, v in meta[what].items()}
+        values = {str(k): str(v) for k, v in (meta.get(what) or {}).items() if k != OWNER}
+        if values:
+            bundle[what] = values
     for k, v in spec.items():
         target = KUSTOMIZATION_SPEC.get(k, None)
         if target is None:
@@ -383,7 +384,7 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     reasons = []
     if key[2] != flux_ns:
         reasons.append(f"lives in {key[2]}, sources in {flux_ns} (real-repos: source namespace)")
-    if meta.get("labels") or meta.get("annotations"):
+    if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
     body: dict = {}
     for k, v in spec.items():
@@ -418,7 +419,7 @@ def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
                        "(real-repos: fluxNamespace)")
     if not re.fullmatch(DNS_LABEL, key[3]) or len(key[3]) > 63:
         reasons.append(f"its name {key[3]} is not a DNS label")
-    if meta.get("labels") or meta.get("annotations"):
+    if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
     for k in spec:
         if HELM_RELEASE_SPEC.get(k) is None:
