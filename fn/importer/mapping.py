@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 
 from ..kinds import is_namespaced
 from ..model.config import API_VERSION, DNS_LABEL, KIND
-from .tree import (ARTIFACT_GROUP, KUSTOMIZE_GROUP, SOURCE_GROUP, Key, Tree, group_of, is_kustomization,
-                   key_of, show)
+from .tree import KUSTOMIZE_GROUP, SOURCE_GROUP, Key, Tree, group_of, key_of, show
 
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 OWNER = "fn.kure.dev/cluster"        # kure-fn's ownership mark (fn.engine.OWNER): not the user's
@@ -151,8 +150,7 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     out.config = {"apiVersion": API_VERSION, "kind": KIND,
                   "metadata": {"name": name, "annotations": {LOCAL_CONFIG: "true"}},
                   "spec": spec}
-    for line in sorted(set(notes or [])):
-        out.differs.append(line)
+    out.left_out += sorted(set(notes or []))  # kustomize features not read: their objects
     out.differs.sort()
     out.kept.sort()
     out.left_out.sort()
@@ -275,8 +273,6 @@ def _keep_object(key: Key, tree: Tree, names: dict[Key, str], out: Mapped) -> bo
         out.left_out.append(f"{show(key)}: its artifacts are read into the bundles that use "
                             "them (real-repos: `artifact` sources keep it)")
         return False
-    if key in tree.external:
-        return True
     return True
 
 

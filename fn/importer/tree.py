@@ -90,10 +90,6 @@ class Tree:
     notes: list[str] = field(default_factory=list)               # kustomize features left out
     read: set[str] = field(default_factory=set)
 
-    def lines(self, reader: Reader) -> int:
-        return sum(len(reader.real(f).read_text().splitlines()) for f in self.read
-                   if f.endswith((".yaml", ".yml")) or posixpath.basename(f) == "Kustomization")
-
 
 def read_tree(reader: Reader, sync_path: str, *, namespace: str = "flux-system",
               name: str = "flux-system") -> Tree:
