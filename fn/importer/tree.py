@@ -134,7 +134,7 @@ def read_tree(reader: Reader, sync_path: str, *, namespace: str = "flux-system",
         keys = [key_of(substituted(o, post)) for o in objects]
         tree.appliers[key] = Applier(ks, objects, parent, src, keep, keys)
         for okey, obj in zip(keys, objects):
-            if okey in applied_by:
+            if okey in applied_by and "${" not in str(okey):  # substituteFrom may tell them apart
                 problems.append(_twice(tree, okey, applied_by[okey], key))
                 continue
             applied_by[okey] = key
