@@ -27,6 +27,9 @@ Usage:
                                write each cluster's tree to DIR without kpt,
                                with a README.md and checksums.txt per cluster
   kure-fn schema               print the config's JSON Schema (for editors)
+  kure-fn import SYNC_PATH [--repo DIR] [--name NAME] [-o FILE]
+                               read an existing Flux repository from a cluster's
+                               sync path into a Cluster config (docs/import.md)
   kure-fn --help | --version
 
 Config (apiVersion: fn.kure.dev/v1alpha1, kind: Cluster):
@@ -81,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         if args[0] == "render":
             from .render import main as render_main
             return render_main(args[1:])
+        if args[0] == "import":
+            from .importer.main import main as import_main
+            return import_main(args[1:], limits())
         if args[0] == "schema":
             from .registry import schema_text
             sys.stdout.write(schema_text())

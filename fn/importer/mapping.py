@@ -1,0 +1,497 @@
+"""What Flux applies (a `tree.Tree`) as a `fn.kure.dev/v1alpha1 Cluster` config.
+
+- Each Flux Kustomization built from the repository is a bundle; what it
+  applies is built into the bundle (its path, patches, components,
+  targetNamespace are gone into the objects), its other fields are bundle
+  fields (KUSTOMIZATION_SPEC). Bundles sit in one node per Flux namespace.
+- Each HelmRelease is a helm application when every field has a form
+  (HELM_RELEASE_SPEC) and its chart source is a declared source
+  (SOURCE_SPECS); otherwise it stays a manifest, as written.
+- Everything else is an inline manifest of the bundle that applied it, one
+  `manifests` application per namespace.
+- The values most bundles share go to `spec.flux.defaults`.
+
+The tables below are the one home of "which Flux field has which config
+field". `None` means: no form in the model yet; an object using such a field
+is reported (`Mapped.differs` when kure-fn renders it differently,
+`Mapped.kept` when it stays a manifest, unchanged). The fields of
+real-repos.md are marked `# real-repos:` where they would go.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..kinds import is_namespaced
+from ..model.config import API_VERSION, DNS_LABEL, KIND
+from .tree import KUSTOMIZE_GROUP, SOURCE_GROUP, Key, Tree, group_of, key_of, show
+
+HELM_GROUP = "helm.toolkit.fluxcd.io"
+OWNER = "fn.kure.dev/cluster"        # kure-fn's ownership mark (fn.engine.OWNER): not the user's
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+ROOT_BUNDLE = "root"                 # what the sync path applies itself, beside Kustomizations
+FLUX_NODE = "cluster"                # the node of bundles in the Flux namespace
+
+BUILT = "built"  # applied to the bundle's objects at import: the field has no config form left
+
+# -- Flux Kustomization .spec -> bundle ------------------------------------------------
+KUSTOMIZATION_SPEC: dict[str, str | None] = {
+    "interval": "interval", "retryInterval": "retryInterval", "timeout": "timeout",
+    "prune": "prune", "wait": "wait", "force": "force", "suspend": "suspend",
+    "serviceAccountName": "serviceAccountName", "healthChecks": "healthChecks",
+    "postBuild": "postBuild", "decryption": "decryption", "dependsOn": "dependsOn",
+    "path": BUILT, "sourceRef": BUILT, "targetNamespace": BUILT, "namePrefix": BUILT,
+    "nameSuffix": BUILT, "patches": BUILT, "patchesStrategicMerge": BUILT,
+    "patchesJson6902": BUILT, "components": BUILT, "ignoreMissingComponents": BUILT,
+    "images": BUILT, "commonMetadata": BUILT,
+    "healthCheckExprs": None,   # real-repos: typed healthCheckExprs or the `kustomization` overlay
+    "deletionPolicy": None,     # real-repos: typed deletionPolicy or the `kustomization` overlay
+    "kubeConfig": None,         # real-repos: typed kubeConfig or the `kustomization` overlay
+}
+# Flux fields kure-fn writes whatever the config says (amendment D drops the first two)
+ALWAYS_WRITTEN = {"retryInterval": "2m", "timeout": "5m"}
+DEFAULTED = ("interval", "retryInterval", "timeout", "prune", "wait")
+MODEL_DEFAULTS = {"interval": "10m", "retryInterval": "2m", "timeout": "5m", "prune": True,
+                  "wait": True}
+
+# -- HelmRelease .spec -> helm application ------------------------------------------------
+HELM_RELEASE_SPEC: dict[str, str | None] = {
+    "interval": "interval", "releaseName": "releaseName", "targetNamespace": "targetNamespace",
+    "storageNamespace": "storageNamespace",  # kure-fn writes targetNamespace: must equal it
+    "chart": "chart", "chartRef": "chartRef",  # a declared source: helm.source
+    "values": "values", "valuesFrom": "valuesFrom", "timeout": "timeout",
+    "serviceAccountName": "serviceAccountName", "driftDetection": "driftDetection",
+    "dependsOn": "dependsOn", "install": "install", "upgrade": "upgrade",
+    "maxHistory": None,      # real-repos: typed maxHistory
+    "suspend": None,         # real-repos: typed suspend
+    "test": None,            # real-repos: typed test
+    "postRenderers": None,   # real-repos: typed postRenderers
+    "rollback": None,        # real-repos: the `release` overlay
+    "uninstall": None,       # real-repos: the `release` overlay
+    "kubeConfig": None,      # real-repos: the `release` overlay
+    "persistentClient": None,  # real-repos: the `release` overlay
+    "commonMetadata": None,  # real-repos: the `release` overlay
+}
+# install / upgrade sub-fields with a form (crds and remediation.retries must agree)
+HELM_INSTALL = {"createNamespace", "crds", "remediation"}  # strategy: real-repos typed `strategy`
+HELM_UPGRADE = {"crds", "remediation"}
+
+# -- sources .spec -> declared source -----------------------------------------------------
+SOURCE_SPECS: dict[str, tuple[str, dict[str, str | None]]] = {
+    "GitRepository": ("git", {"url": "url", "ref": "ref", "secretRef": "secretRef",
+                              "interval": "interval", "ignore": "ignore",
+                              "recurseSubmodules": "recurseSubmodules"}),
+    "OCIRepository": ("oci", {"url": "url", "ref": "ref", "secretRef": "secretRef",
+                              "interval": "interval", "provider": "provider",
+                              "layerSelector": "layerSelector"}),
+    "HelmRepository": ("helm", {"url": "url", "secretRef": "secretRef", "interval": "interval",
+                                "passCredentials": "passCredentials"}),
+    "Bucket": ("bucket", {"bucketName": "bucketName", "endpoint": "endpoint",
+                          "provider": "provider", "region": "region", "secretRef": "secretRef",
+                          "interval": "interval"}),
+}  # any other field (timeout, verify, certSecretRef, ...): real-repos: the source `spec` overlay
+REF_KEYS = {"git": ("branch", "tag", "semver", "commit"), "oci": ("tag", "semver", "digest")}
+
+
+@dataclass
+class Mapped:
+    config: dict
+    differs: list[str] = field(default_factory=list)  # objects kure-fn renders differently
+    kept: list[str] = field(default_factory=list)     # objects kept as manifests, unchanged
+    left_out: list[str] = field(default_factory=list)  # objects not in the config at all
+
+    def report(self) -> list[str]:
+        return ([f"differs: {line}" for line in self.differs]
+                + [f"kept as a manifest: {line}" for line in self.kept]
+                + [f"left out: {line}" for line in self.left_out])
+
+
+def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
+    flux_ns = tree.root[2]
+    out = Mapped({})
+    names = _bundle_names(tree)
+    helm_apps, declared = _helm_and_sources(tree, flux_ns, names, out)
+    bundles: dict[str, list[dict]] = {}  # node -> bundles
+    specs: dict[Key, dict] = {}
+    for key, applier in tree.appliers.items():
+        if key == tree.root:
+            continue
+        specs[key] = _bundle(applier.obj, names, flux_ns, out, applier.patches_kept)
+    defaults = _defaults(list(specs.values()))
+    for key, applier in tree.appliers.items():
+        objects = [(k, o) for k, o in applier.keyed() if _keep_object(k, tree, names, out)]
+        if key == tree.root:
+            if not objects:
+                continue
+            bundle: dict = {"name": ROOT_BUNDLE}
+        else:
+            bundle = _with_defaults(specs[key], defaults)
+        apps = [helm_apps[k] for k, _ in objects if k in helm_apps]
+        plain = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared]
+        apps += _manifest_apps(plain, {a["name"] for a in apps})
+        if apps:
+            bundle["applications"] = sorted(apps, key=lambda a: a["name"])
+        node = FLUX_NODE if key == tree.root or key[2] == flux_ns else key[2]
+        bundles.setdefault(node, []).append(bundle)
+    for key, applier in tree.external.items():
+        out.kept.append(f"{show(key)}: its source {applier.source[0]} "
+                        f"{applier.source[1]}/{applier.source[2]} is not this repository "
+                        "(an external bundle needs that source declared)")
+    spec: dict = {}
+    if defaults:
+        spec["flux"] = {"defaults": defaults}
+    if declared:
+        spec["sources"] = [declared[k] for k in sorted(declared, key=lambda k: declared[k]["name"])]
+    spec["nodes"] = [{"name": n, "bundles": sorted(bs, key=lambda b: b["name"])}
+                     for n, bs in sorted(bundles.items())]
+    out.config = {"apiVersion": API_VERSION, "kind": KIND,
+                  "metadata": {"name": name, "annotations": {LOCAL_CONFIG: "true"}},
+                  "spec": spec}
+    out.left_out += sorted(set(notes or []))  # kustomize features not read: their objects
+    out.differs.sort()
+    out.kept.sort()
+    out.left_out.sort()
+    return out
+
+
+# -- bundles ------------------------------------------------------------------------------
+
+def _bundle_names(tree: Tree) -> dict[Key, str]:
+    """Kustomization -> bundle name: its own, unless another namespace has it first."""
+    names: dict[Key, str] = {}
+    taken = {ROOT_BUNDLE}
+    for key in sorted(k for k in tree.appliers if k != tree.root):
+        base = re.sub(r"[^a-z0-9-]+", "-", key[3].lower()).strip("-")[:63] or "bundle"
+        name = base if base not in taken else f"{base}-{key[2]}"[:63].rstrip("-")
+        names[key] = name
+        taken.add(name)
+    return names
+
+
+def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
+            patches_kept: bool = False) -> dict:
+    key = key_of(ks)
+    spec = ks.get("spec") or {}
+    meta = ks.get("metadata") or {}
+    bundle: dict = {"name": names[key]}
+    reasons = []
+    if names[key] != key[3]:
+        reasons.append(f"renamed bundle {names[key]}: another namespace has a {key[3]}")
+    if key[2] != flux_ns:
+        reasons.append(f"lives in {key[2]}, bundles in {flux_ns} "
+                       "(real-repos: node/bundle fluxNamespace)")
+    for what in ("labels", "annotations"):
+        values = {str(k): str(v) for k, v in (meta.get(what) or {}).items() if k != OWNER}
+        if values:
+            bundle[what] = values
+    for k, v in spec.items():
+        target = KUSTOMIZATION_SPEC.get(k, None)
+        if target is None:
+            reasons.append(f"spec.{k} has no form in the config yet")
+        elif k == "patches" and patches_kept:
+            bundle["patches"] = copy.deepcopy(v)
+        elif target == BUILT:
+            if k not in ("path", "sourceRef"):
+                reasons.append(f"spec.{k} is built into the bundle's objects")
+        elif k == "dependsOn":
+            deps = []
+            for d in v or []:
+                dkey = (KUSTOMIZE_GROUP, "Kustomization", d.get("namespace") or key[2], d.get("name"))
+                if dkey not in names:
+                    reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} is outside this config "
+                                   "(real-repos: dependsOn {name, namespace})")
+                    continue
+                if dkey[2] != flux_ns:
+                    reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} moves to {flux_ns}")
+                deps.append(names[dkey])
+            if deps:
+                bundle["dependsOn"] = sorted(set(deps))
+        elif k == "postBuild":
+            post = {}
+            if v.get("substitute"):
+                post["substitute"] = {str(a): str(b) for a, b in v["substitute"].items()}
+            if v.get("substituteFrom"):
+                post["substituteFrom"] = [{x: s[x] for x in ("kind", "name", "optional") if x in s}
+                                          for s in v["substituteFrom"]]
+            for extra in sorted(set(v) - {"substitute", "substituteFrom"}):
+                reasons.append(f"spec.postBuild.{extra} has no form in the config yet")
+            if post:
+                bundle["postBuild"] = post
+        else:
+            bundle[target] = copy.deepcopy(v)
+    for k, value in ALWAYS_WRITTEN.items():
+        if k not in spec:
+            reasons.append(f"spec.{k}: kure-fn writes one (default {value}); Flux's default "
+                           "needs real-repos amendment D")
+    if "wait" not in spec:
+        bundle["wait"] = False  # Flux's default
+        reasons.append("spec.wait: kure-fn writes wait: false, Flux's default when unset")
+    if reasons:
+        out.differs.append(f"{show(key)}: " + "; ".join(reasons))
+    return bundle
+
+
+def _defaults(bundles: list[dict]) -> dict:
+    """The value most bundles share, for each defaulted field, where it is
+    not kure-fn's own default."""
+    out = {}
+    for k in DEFAULTED:
+        values = Counter(repr(b[k]) for b in bundles if k in b)
+        if not values:
+            continue
+        best = max(values.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        value = next(b[k] for b in bundles if k in b and repr(b[k]) == best)
+        if value != MODEL_DEFAULTS[k]:
+            out[k] = value
+    return out
+
+
+def _with_defaults(bundle: dict, defaults: dict) -> dict:
+    out = {}
+    for k, v in bundle.items():
+        effective = defaults.get(k, MODEL_DEFAULTS.get(k))
+        if k == "wait" and bundle.get("healthChecks"):
+            effective = False  # kure-fn: unset wait with healthChecks is false
+        if k in DEFAULTED and v == effective:
+            continue
+        out[k] = v
+    return out
+
+
+def _keep_object(key: Key, tree: Tree, names: dict[Key, str], out: Mapped) -> bool:
+    """Whether an applied object goes into a bundle (else: it is the config itself)."""
+    if key in names:
+        return False  # a bundle of its own
+    if key == tree.root or key == tree.source:
+        out.left_out.append(f"{show(key)}: the bootstrap sync; kure-fn writes it from "
+                            "spec.bootstrap")
+        return False
+    if key in tree.generators:
+        out.left_out.append(f"{show(key)}: its artifacts are read into the bundles that use "
+                            "them (real-repos: `artifact` sources keep it)")
+        return False
+    return True
+
+
+# -- manifests -----------------------------------------------------------------------------
+
+def _manifest_apps(objects: list[dict], taken: set[str]) -> list[dict]:
+    groups: dict[str, list[dict]] = {}
+    for obj in objects:
+        obj = _clean(obj)
+        ns = obj["metadata"].get("namespace") or ""
+        if ns and is_namespaced(obj.get("apiVersion"), obj.get("kind")) \
+                and re.fullmatch(DNS_LABEL, ns) and len(ns) <= 63:
+            del obj["metadata"]["namespace"]
+            groups.setdefault(ns, []).append(obj)
+        else:
+            groups.setdefault("", []).append(obj)
+    apps = []
+    for ns, objs in sorted(groups.items()):
+        name = ns or "cluster"
+        while name in taken:
+            name = f"{name}-manifests"[:63]
+        taken.add(name)
+        app: dict = {"name": name}
+        if ns:
+            app["namespace"] = ns
+        app["manifests"] = sorted(objs, key=_order)
+        apps.append(app)
+    return apps
+
+
+def _named(key: Key, obj: dict) -> dict:
+    """The object with the name and namespace Flux gives it: a `${VAR}` there is
+    substituted now (the bundle keeps its postBuild for the rest), so that two
+    bundles' `${APP}` objects stay two objects in the config."""
+    meta = obj.get("metadata") or {}
+    if (meta.get("namespace") or "", meta.get("name")) == (key[2], key[3]):
+        return obj
+    obj = copy.deepcopy(obj)
+    obj["metadata"]["name"] = key[3]
+    if key[2]:
+        obj["metadata"]["namespace"] = key[2]
+    return obj
+
+
+def _order(obj: dict) -> tuple:
+    return (group_of(obj), str(obj.get("kind")), str(obj["metadata"].get("namespace") or ""),
+            str(obj["metadata"].get("name")))
+
+
+def _clean(obj: dict) -> dict:
+    """A copy without kure-fn's ownership mark (a render of an imported config has it)."""
+    obj = copy.deepcopy(obj)
+    meta = obj["metadata"]
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict) and OWNER in annotations:
+        del annotations[OWNER]
+        if not annotations:
+            del meta["annotations"]
+    return obj
+
+
+# -- helm releases and their sources -------------------------------------------------------
+
+def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
+                      out: Mapped) -> tuple[dict[Key, dict], dict[Key, dict]]:
+    """HelmRelease -> helm application, source -> declared source, for those
+    whose every field has a form; the others stay manifests (reported)."""
+    objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
+    sources: dict[Key, dict] = {}
+    for key, obj in objects.items():
+        if key[0] == SOURCE_GROUP and key[1] in SOURCE_SPECS:
+            declared, reason = _source(key, obj, flux_ns)
+            if declared is not None:
+                sources[key] = declared
+            elif reason:
+                sources[key] = {"reason": reason}
+    releases = {k: o for k, o in objects.items() if k[:2] == (HELM_GROUP, "HelmRelease")}
+    mapped = {}
+    for key, obj in sorted(releases.items()):
+        app, source_key, reasons = _helm(key, obj, flux_ns, sources, releases)
+        if reasons:
+            out.kept.append(f"{show(key)}: " + "; ".join(reasons))
+        else:
+            mapped[key] = (app, source_key)
+    changed = True
+    while changed:  # helm.dependsOn names helm applications only
+        changed = False
+        for key, (app, _) in sorted(mapped.items()):
+            missing = [d for d in app["helm"].get("dependsOn", [])
+                       if (HELM_GROUP, "HelmRelease", flux_ns, d) not in mapped]
+            if missing:
+                out.kept.append(f"{show(key)}: spec.dependsOn {', '.join(missing)}: kept as "
+                                "manifests")
+                del mapped[key]
+                changed = True
+    apps = {k: app for k, (app, _) in mapped.items()}
+    used = {s: sources[s] for _, s in mapped.values()}
+    return apps, used
+
+
+def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
+    kind, table = SOURCE_SPECS[key[1]]
+    spec = obj.get("spec") or {}
+    meta = obj.get("metadata") or {}
+    reasons = []
+    if key[2] != flux_ns:
+        reasons.append(f"lives in {key[2]}, sources in {flux_ns} (real-repos: source namespace)")
+    if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
+        reasons.append("metadata labels or annotations have no form")
+    body: dict = {}
+    for k, v in spec.items():
+        target = table.get(k)
+        if target is None:
+            reasons.append(f"spec.{k} has no form (real-repos: the source `spec` overlay)")
+        elif k == "ref":
+            allowed = REF_KEYS.get(kind, ())
+            if set(v) - set(allowed) or len(v) != 1:
+                reasons.append(f"spec.ref {sorted(v)} has no form")
+            else:
+                body.update(v)
+        else:
+            body[target] = copy.deepcopy(v)
+    if "interval" not in spec:
+        reasons.append("spec.interval: kure-fn writes one")
+    if kind in REF_KEYS and "ref" not in spec:
+        reasons.append("spec.ref: kure-fn writes one")
+    if reasons:
+        return None, "; ".join(reasons)
+    return {"name": key[3], kind: body}, ""
+
+
+def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
+          releases: dict[Key, dict]) -> tuple[dict, Key | None, list[str]]:
+    spec = obj.get("spec") or {}
+    meta = obj.get("metadata") or {}
+    reasons: list[str] = []
+    helm: dict = {}
+    if key[2] != flux_ns:
+        reasons.append(f"lives in {key[2]}, helm applications in {flux_ns} "
+                       "(real-repos: fluxNamespace)")
+    if not re.fullmatch(DNS_LABEL, key[3]) or len(key[3]) > 63:
+        reasons.append(f"its name {key[3]} is not a DNS label")
+    if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
+        reasons.append("metadata labels or annotations have no form")
+    for k in spec:
+        if HELM_RELEASE_SPEC.get(k) is None:
+            reasons.append(f"spec.{k} has no form in the config yet")
+    target = spec.get("targetNamespace")
+    if not target or spec.get("storageNamespace") != target:
+        reasons.append("kure-fn writes targetNamespace and storageNamespace (the same)")
+    if not spec.get("releaseName"):
+        reasons.append("kure-fn writes releaseName")
+    source_key = None
+    if spec.get("chartRef"):
+        ref = spec["chartRef"]
+        source_key = (SOURCE_GROUP, ref.get("kind"), ref.get("namespace") or key[2], ref.get("name"))
+    elif spec.get("chart"):
+        chart = (spec["chart"] or {}).get("spec") or {}
+        ref = chart.get("sourceRef") or {}
+        source_key = (SOURCE_GROUP, ref.get("kind"), ref.get("namespace") or key[2], ref.get("name"))
+        extra = set(chart) - {"chart", "version", "sourceRef", "reconcileStrategy"}
+        if extra or set(spec["chart"]) - {"spec"}:
+            reasons.append(f"spec.chart fields {sorted(extra)} have no form")
+        if ref.get("kind") in ("GitRepository", "Bucket") \
+                and chart.get("reconcileStrategy") != "Revision":
+            reasons.append("kure-fn writes reconcileStrategy: Revision for a chart in git")
+        if ref.get("kind") == "HelmRepository" and (chart.get("reconcileStrategy") or not chart.get("version")):
+            reasons.append("spec.chart.spec: kure-fn writes version and no reconcileStrategy")
+        helm["chart"] = chart.get("chart")
+        if chart.get("version"):
+            helm["version"] = chart["version"]
+    source = sources.get(source_key) if source_key else None
+    if source is None:
+        reasons.append("its chart source is not in this repository")
+    elif "reason" in source:
+        reasons.append(f"its chart source {show(source_key)} {source['reason']}")
+    else:
+        helm["source"] = source_key[3]
+    install, upgrade = spec.get("install") or {}, spec.get("upgrade") or {}
+    for what, value, allowed in (("install", install, HELM_INSTALL), ("upgrade", upgrade, HELM_UPGRADE)):
+        for k in sorted(set(value) - allowed):
+            reasons.append(f"spec.{what}.{k} has no form yet (real-repos: strategy, "
+                           "upgrade options or the `release` overlay)")
+    if install.get("crds") != upgrade.get("crds"):
+        reasons.append("install.crds and upgrade.crds differ")
+    elif install.get("crds"):
+        helm["crds"] = install["crds"]
+    retries = [(x.get("remediation") or {}) for x in (install, upgrade)]
+    if any(set(r) - {"retries"} for r in retries) or retries[0].get("retries") != retries[1].get("retries"):
+        reasons.append("install and upgrade remediation differ or have more than retries")
+    elif retries[0].get("retries") is not None:
+        helm["remediation"] = {"retries": retries[0]["retries"]}
+    if not install.get("createNamespace"):
+        helm["createNamespace"] = False
+    if spec.get("driftDetection"):
+        drift = spec["driftDetection"]
+        if set(drift) - {"mode"}:
+            reasons.append("spec.driftDetection.ignore has no form")
+        if drift.get("mode"):
+            helm["driftDetection"] = drift["mode"]
+    for k in ("interval", "timeout", "serviceAccountName", "values"):
+        if k in spec:
+            helm[k] = copy.deepcopy(spec[k])
+    if "interval" not in spec:
+        reasons.append("spec.interval: kure-fn writes one")
+    if spec.get("valuesFrom"):
+        helm["valuesFrom"] = copy.deepcopy(spec["valuesFrom"])
+    deps = []
+    for d in spec.get("dependsOn") or []:
+        dkey = (HELM_GROUP, "HelmRelease", d.get("namespace") or key[2], d.get("name"))
+        if dkey not in releases or dkey[2] != flux_ns:
+            reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} is not a helm application here")
+        deps.append(dkey[3])
+    if deps:
+        helm["dependsOn"] = sorted(deps)
+    app: dict = {"name": key[3]}
+    if target:
+        app["namespace"] = target
+    if spec.get("releaseName") and spec["releaseName"] != key[3]:
+        helm["releaseName"] = spec["releaseName"]
+    app["helm"] = helm
+    return app, source_key, reasons
