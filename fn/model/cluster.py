@@ -197,8 +197,13 @@ class Bundle:
     @property
     def stages(self) -> list[str]:
         """"pre" and "post", each when some helm application of the bundle has
-        such objects."""
-        return [s for s in STAGES if any(a.staged(s) for a in self.applications)]
+        such objects (worked out once: the generator and rules ask often)."""
+        stages = self.__dict__.get("_stages")
+        if stages is None:
+            stages = self.__dict__["_stages"] = [
+                s for s in STAGES if any(a.helm is not None and getattr(a.helm, s)
+                                         for a in self.applications)]
+        return stages
 
     def stage_name(self, stage: str) -> str:
         """The Flux Kustomization (and directory) of a stage: <bundle>-pre, <bundle>-post."""

@@ -482,6 +482,10 @@ class Obj(Type):
         self.fields = {k: (f if isinstance(f, Field) else Field(f)) for k, f in fields.items()}
         self.exactly_one = exactly_one
         self.at_most_one = at_most_one
+        # the fields an absent key still matters for (required, or a default
+        # to fill): `validate` visits only these beside the given keys
+        self._filled = tuple((k, f) for k, f in self.fields.items() if f.required or
+                             f.default is not None or isinstance(f.type, List))
         self.record = type(title, (Record,), {"__slots__": tuple(self.fields),
                                               "_fields": tuple(self.fields)})
 
@@ -503,7 +507,7 @@ class Obj(Type):
             if v is None and not f.required:
                 continue  # `key:` with no value means "not set"
             out[k] = f.type.validate(v, join(path, k), errors)
-        for k, f in self.fields.items():
+        for k, f in self._filled:
             if k not in out:
                 if f.required:
                     what = f": {f.type.doc}" if f.type.doc else ""
