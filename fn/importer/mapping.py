@@ -3,7 +3,8 @@
 - Each Flux Kustomization built from the repository is a bundle; what it
   applies is built into the bundle (its path, patches, components,
   targetNamespace are gone into the objects), its other fields are bundle
-  fields (KUSTOMIZATION_SPEC). Bundles sit in one node per Flux namespace.
+  fields (KUSTOMIZATION_SPEC). Bundles sit in one node per Flux namespace,
+  the node's `fluxNamespace` (node `cluster`: the Flux namespace itself).
 - Each HelmRelease is a helm application when every field has a form
   (HELM_RELEASE_SPEC) and its chart source is a declared source
   (SOURCE_SPECS); otherwise it stays a manifest, as written.
@@ -115,6 +116,8 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     names = _bundle_names(tree)
     helm_apps, declared = _helm_and_sources(tree, flux_ns, names, out)
     bundles: dict[str, list[dict]] = {}  # node -> bundles
+    flux_namespaces = ({k[2] for k in names} | {k[2] for k in helm_apps}
+                       | {k[2] for k in declared}) - {flux_ns}
     specs: dict[Key, dict] = {}
     for key, applier in tree.appliers.items():
         if key == tree.root:
@@ -129,8 +132,10 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
             bundle: dict = {"name": ROOT_BUNDLE}
         else:
             bundle = _with_defaults(specs[key], defaults)
-        apps = [helm_apps[k] for k, _ in objects if k in helm_apps]
-        plain = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared]
+        home = flux_ns if key == tree.root else key[2]
+        apps = [_placed(helm_apps[k], k[2], home) for k, _ in objects if k in helm_apps]
+        plain = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared
+                 and not _written_namespace(k, o, flux_namespaces, out)]
         apps += _manifest_apps(plain, {a["name"] for a in apps})
         if apps:
             bundle["applications"] = sorted(apps, key=lambda a: a["name"])
@@ -145,7 +150,8 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
         spec["flux"] = {"defaults": defaults}
     if declared:
         spec["sources"] = [declared[k] for k in sorted(declared, key=lambda k: declared[k]["name"])]
-    spec["nodes"] = [{"name": n, "bundles": sorted(bs, key=lambda b: b["name"])}
+    spec["nodes"] = [{"name": n, **({} if n == FLUX_NODE else {"fluxNamespace": n}),
+                      "bundles": sorted(bs, key=lambda b: b["name"])}
                      for n, bs in sorted(bundles.items())]
     out.config = {"apiVersion": API_VERSION, "kind": KIND,
                   "metadata": {"name": name, "annotations": {LOCAL_CONFIG: "true"}},
@@ -180,9 +186,6 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
     reasons = []
     if names[key] != key[3]:
         reasons.append(f"renamed bundle {names[key]}: another namespace has a {key[3]}")
-    if key[2] != flux_ns:
-        reasons.append(f"lives in {key[2]}, bundles in {flux_ns} "
-                       "(real-repos: node/bundle fluxNamespace)")
     for what in ("labels", "annotations"):
         values = {str(k): str(v) for k, v in (meta.get(what) or {}).items() if k != OWNER}
         if values:
@@ -204,8 +207,6 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
                     reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} is outside this config "
                                    "(real-repos: dependsOn {name, namespace})")
                     continue
-                if dkey[2] != flux_ns:
-                    reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} moves to {flux_ns}")
                 deps.append(names[dkey])
             if deps:
                 bundle["dependsOn"] = sorted(set(deps))
@@ -317,6 +318,24 @@ def _named(key: Key, obj: dict) -> dict:
     return obj
 
 
+def _placed(app: dict, namespace: str, home: str) -> dict:
+    """A helm application in a bundle whose Kustomization lives in `home`."""
+    if namespace == home:
+        return app
+    return {"name": app["name"], "fluxNamespace": namespace,
+            **{k: v for k, v in app.items() if k != "name"}}
+
+
+def _written_namespace(key: Key, obj: dict, flux_namespaces: set[str], out: Mapped) -> bool:
+    """A Namespace of a fluxNamespace: kure-fn writes it (bare) itself."""
+    if key[:2] != ("", "Namespace") or key[3] not in flux_namespaces:
+        return False
+    if _clean(obj) != {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": key[3]}}:
+        out.differs.append(f"{show(key)}: kure-fn writes the Namespace of a fluxNamespace "
+                           "itself, with no labels, annotations or spec")
+    return True
+
+
 def _order(obj: dict) -> tuple:
     return (group_of(obj), str(obj.get("kind")), str(obj["metadata"].get("namespace") or ""),
             str(obj["metadata"].get("name")))
@@ -342,17 +361,25 @@ def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
     whose every field has a form; the others stay manifests (reported)."""
     objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
     sources: dict[Key, dict] = {}
-    for key, obj in objects.items():
+    source_names: set[str] = set()  # declared sources are named by name alone
+    for key, obj in sorted(objects.items()):
         if key[0] == SOURCE_GROUP and key[1] in SOURCE_SPECS:
             declared, reason = _source(key, obj, flux_ns)
+            if key[3] in source_names:
+                declared, reason = None, f"another namespace has a source named {key[3]}"
+            source_names.add(key[3])
             if declared is not None:
                 sources[key] = declared
             elif reason:
                 sources[key] = {"reason": reason}
     releases = {k: o for k, o in objects.items() if k[:2] == (HELM_GROUP, "HelmRelease")}
     mapped = {}
+    app_names: set[str] = set()  # helm applications are named by name alone
     for key, obj in sorted(releases.items()):
         app, source_key, reasons = _helm(key, obj, flux_ns, sources, releases)
+        if key[3] in app_names:
+            reasons.append(f"another namespace has a HelmRelease named {key[3]}")
+        app_names.add(key[3])
         if reasons:
             out.kept.append(f"{show(key)}: " + "; ".join(reasons))
         else:
@@ -361,8 +388,8 @@ def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
     while changed:  # helm.dependsOn names helm applications only
         changed = False
         for key, (app, _) in sorted(mapped.items()):
-            missing = [d for d in app["helm"].get("dependsOn", [])
-                       if (HELM_GROUP, "HelmRelease", flux_ns, d) not in mapped]
+            missing = [f"{d[2]}/{d[3]}" for d in _helm_deps(key, releases[key])
+                       if d not in mapped]
             if missing:
                 out.kept.append(f"{show(key)}: spec.dependsOn {', '.join(missing)}: kept as "
                                 "manifests")
@@ -373,13 +400,16 @@ def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
     return apps, used
 
 
+def _helm_deps(key: Key, obj: dict) -> list[Key]:
+    return [(HELM_GROUP, "HelmRelease", d.get("namespace") or key[2], d.get("name"))
+            for d in (obj.get("spec") or {}).get("dependsOn") or []]
+
+
 def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     kind, table = SOURCE_SPECS[key[1]]
     spec = obj.get("spec") or {}
     meta = obj.get("metadata") or {}
     reasons = []
-    if key[2] != flux_ns:
-        reasons.append(f"lives in {key[2]}, sources in {flux_ns} (real-repos: source namespace)")
     if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
     body: dict = {}
@@ -401,7 +431,8 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
         reasons.append("spec.ref: kure-fn writes one")
     if reasons:
         return None, "; ".join(reasons)
-    return {"name": key[3], kind: body}, ""
+    return {"name": key[3], **({"namespace": key[2]} if key[2] != flux_ns else {}),
+            kind: body}, ""
 
 
 def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
@@ -410,9 +441,6 @@ def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
     meta = obj.get("metadata") or {}
     reasons: list[str] = []
     helm: dict = {}
-    if key[2] != flux_ns:
-        reasons.append(f"lives in {key[2]}, helm applications in {flux_ns} "
-                       "(real-repos: fluxNamespace)")
     if not re.fullmatch(DNS_LABEL, key[3]) or len(key[3]) > 63:
         reasons.append(f"its name {key[3]} is not a DNS label")
     if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
@@ -481,9 +509,8 @@ def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
     if spec.get("valuesFrom"):
         helm["valuesFrom"] = copy.deepcopy(spec["valuesFrom"])
     deps = []
-    for d in spec.get("dependsOn") or []:
-        dkey = (HELM_GROUP, "HelmRelease", d.get("namespace") or key[2], d.get("name"))
-        if dkey not in releases or dkey[2] != flux_ns:
+    for dkey in _helm_deps(key, obj):
+        if dkey not in releases:
             reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} is not a helm application here")
         deps.append(dkey[3])
     if deps:
