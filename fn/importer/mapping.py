@@ -52,11 +52,9 @@ KUSTOMIZATION_SPEC: dict[str, str | None] = {
     "deletionPolicy": None,     # real-repos: typed deletionPolicy or the `kustomization` overlay
     "kubeConfig": None,         # real-repos: typed kubeConfig or the `kustomization` overlay
 }
-# Flux fields kure-fn writes whatever the config says (amendment D drops the first two)
-ALWAYS_WRITTEN = {"retryInterval": "2m", "timeout": "5m"}
 DEFAULTED = ("interval", "retryInterval", "timeout", "prune", "wait")
-MODEL_DEFAULTS = {"interval": "10m", "retryInterval": "2m", "timeout": "5m", "prune": True,
-                  "wait": True}
+# kure-fn's own defaults; retryInterval / timeout are written only when set (amendment D)
+MODEL_DEFAULTS = {"interval": "10m", "prune": True, "wait": True}
 
 # -- HelmRelease .spec -> helm application ------------------------------------------------
 HELM_RELEASE_SPEC: dict[str, str | None] = {
@@ -223,10 +221,6 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
                 bundle["postBuild"] = post
         else:
             bundle[target] = copy.deepcopy(v)
-    for k, value in ALWAYS_WRITTEN.items():
-        if k not in spec:
-            reasons.append(f"spec.{k}: kure-fn writes one (default {value}); Flux's default "
-                           "needs real-repos amendment D")
     if "wait" not in spec:
         bundle["wait"] = False  # Flux's default
         reasons.append("spec.wait: kure-fn writes wait: false, Flux's default when unset")
@@ -237,15 +231,17 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
 
 def _defaults(bundles: list[dict]) -> dict:
     """The value most bundles share, for each defaulted field, where it is
-    not kure-fn's own default."""
+    not kure-fn's own default. A field kure-fn leaves unset (no default of its
+    own) becomes a default only when every bundle sets it: a bundle cannot
+    unset a default."""
     out = {}
     for k in DEFAULTED:
         values = Counter(repr(b[k]) for b in bundles if k in b)
-        if not values:
+        if not values or (k not in MODEL_DEFAULTS and any(k not in b for b in bundles)):
             continue
         best = max(values.items(), key=lambda kv: (kv[1], kv[0]))[0]
         value = next(b[k] for b in bundles if k in b and repr(b[k]) == best)
-        if value != MODEL_DEFAULTS[k]:
+        if value != MODEL_DEFAULTS.get(k):
             out[k] = value
     return out
 
