@@ -130,7 +130,7 @@ def test_the_report_names_each_object_once_with_its_reason():
     objects = [line.split(": ")[2] for line in lines]
     assert len(objects) == len(set(objects))
     podinfo = next(line for line in lines if "HelmRelease podinfo/podinfo" in line)
-    assert "kept as a manifest" in podinfo and "fluxNamespace" in podinfo
+    assert "kept as a manifest" in podinfo and "targetNamespace and storageNamespace" in podinfo
 
 
 # -- small repositories: mapping and bad inputs --------------------------------------------
@@ -197,6 +197,41 @@ def test_a_release_whose_every_field_has_a_form_is_a_helm_application(tmp_path):
     assert report == ""
 
 
+def test_flux_objects_keep_their_namespace_fields_go_typed_or_to_overlays(tmp_path):
+    release = (RELEASE.replace("namespace: flux-system}", "namespace: web}", 1)
+               .replace("namespace: flux-system}", "namespace: web}")
+               .replace("  install: {createNamespace: true}\n",
+                        "  install: {createNamespace: true, strategy: {name: RetryOnFailure}}\n"
+                        "  upgrade: {strategy: {name: RetryOnFailure}, cleanupOnFail: true}\n"
+                        "  rollback: {cleanupOnFail: true}\n  maxHistory: 3\n"
+                        "  dependsOn: [{name: db, namespace: data}]\n"))
+    source = HELM_SOURCE.replace("flux-system}", "web}").replace("spec: {", "spec: {timeout: 1m, ")
+    web = (ks("web", "./apps").replace("namespace: flux-system}", "namespace: web}")
+           .replace("name: flux-system}", "name: flux-system, namespace: flux-system}")
+           .replace("  prune: true\n", "  prune: true\n  deletionPolicy: Orphan\n"
+                                        "  dependsOn: [{name: infra, namespace: flux-system}]\n"))
+    repo = write(tmp_path, {"clusters/c/web.yaml": web, "apps/release.yaml": release,
+                            "apps/source.yaml": source})
+    text, report = imported(repo, "clusters/c", "c")
+    spec = yaml.safe_load(text)["spec"]
+    assert spec["sources"] == [{"name": "charts", "namespace": "web", "helm": {
+        "url": "https://charts.example.com", "interval": "1h"}, "spec": {"timeout": "1m"}}]
+    node = spec["nodes"][0]
+    assert (node["name"], node["fluxNamespace"]) == ("web", "web")
+    bundle = node["bundles"][0]
+    assert bundle["dependsOn"] == [{"name": "infra", "namespace": "flux-system"}]
+    assert bundle["deletionPolicy"] == "Orphan"
+    helm = bundle["applications"][0]["helm"]
+    assert "fluxNamespace" not in bundle["applications"][0]  # the node's
+    assert helm["strategy"] == "RetryOnFailure" and helm["maxHistory"] == 3
+    assert helm["upgrade"] == {"cleanupOnFail": True}
+    assert helm["release"] == {"rollback": {"cleanupOnFail": True}}
+    assert helm["dependsOn"] == [{"name": "db", "namespace": "data"}]
+    assert report == ""
+    (tmp_path / "c.yaml").write_text(text)
+    assert kure_fn("render", str(tmp_path / "c.yaml"), "-o", str(tmp_path / "out")).returncode == 0
+
+
 def test_a_kustomization_on_another_source_is_kept_and_reported(tmp_path):
     other = ks("podinfo", "./deploy").replace("name: flux-system}", "name: podinfo}")
     repo = write(tmp_path, {"clusters/c/ks.yaml": other})
@@ -215,7 +250,8 @@ def test_most_common_settings_become_defaults(tmp_path):
                   for n in "abd"})
     text, _ = imported(write(tmp_path, files), "clusters/c", "c")
     spec = yaml.safe_load(text)["spec"]
-    assert spec["flux"] == {"defaults": {"interval": "1h"}}
+    # every bundle sets retryInterval / timeout, which kure-fn leaves unset otherwise
+    assert spec["flux"] == {"defaults": {"interval": "1h", "retryInterval": "2m", "timeout": "5m"}}
     bundles = {b["name"]: b for b in spec["nodes"][0]["bundles"]}
     assert "interval" not in bundles["a"] and bundles["d"]["interval"] == "10m"
 

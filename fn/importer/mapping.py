@@ -5,18 +5,21 @@
   targetNamespace are gone into the objects), its other fields are bundle
   fields (KUSTOMIZATION_SPEC). Bundles sit in one node per Flux namespace,
   the node's `fluxNamespace` (node `cluster`: the Flux namespace itself).
-- Each HelmRelease is a helm application when every field has a form
-  (HELM_RELEASE_SPEC) and its chart source is a declared source
-  (SOURCE_SPECS); otherwise it stays a manifest, as written.
+- Each HelmRelease is a helm application when what kure-fn derives (chart,
+  targetNamespace, releaseName, ...) is what it says and its chart source is
+  a declared source (SOURCE_SPECS); otherwise it stays a manifest, as written.
+  Fields with a typed form are typed, every other field goes to the
+  overlays: the bundle's `kustomization`, the helm `release`, the source's
+  `spec` (OVERLAY: Flux fields no typed field owns, docs/config.md).
 - Everything else is an inline manifest of the bundle that applied it, one
   `manifests` application per namespace.
 - The values most bundles share go to `spec.flux.defaults`.
 
 The tables below are the one home of "which Flux field has which config
-field". `None` means: no form in the model yet; an object using such a field
-is reported (`Mapped.differs` when kure-fn renders it differently,
-`Mapped.kept` when it stays a manifest, unchanged). The fields of
-real-repos.md are marked `# real-repos:` where they would go.
+field". `OVERLAY` means: the field goes, as written, into the object's
+overlay. An object kure-fn cannot render as written is reported
+(`Mapped.differs` when kure-fn renders it differently, `Mapped.kept` when it
+stays a manifest, unchanged).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ ROOT_BUNDLE = "root"                 # what the sync path applies itself, beside
 FLUX_NODE = "cluster"                # the node of bundles in the Flux namespace
 
 BUILT = "built"  # applied to the bundle's objects at import: the field has no config form left
+OVERLAY = "overlay"  # no typed form: the bundle's `kustomization`, helm `release`, source `spec`
 
 # -- Flux Kustomization .spec -> bundle ------------------------------------------------
 KUSTOMIZATION_SPEC: dict[str, str | None] = {
@@ -44,39 +48,31 @@ KUSTOMIZATION_SPEC: dict[str, str | None] = {
     "prune": "prune", "wait": "wait", "force": "force", "suspend": "suspend",
     "serviceAccountName": "serviceAccountName", "healthChecks": "healthChecks",
     "postBuild": "postBuild", "decryption": "decryption", "dependsOn": "dependsOn",
-    "path": BUILT, "sourceRef": BUILT, "targetNamespace": BUILT, "namePrefix": BUILT,
+    "targetNamespace": "targetNamespace",  # kept: Flux sets what the objects already say
+    "healthCheckExprs": "healthCheckExprs", "deletionPolicy": "deletionPolicy",
+    "kubeConfig": "kubeConfig",
+    "path": BUILT, "sourceRef": BUILT, "namePrefix": BUILT,
     "nameSuffix": BUILT, "patches": BUILT, "patchesStrategicMerge": BUILT,
     "patchesJson6902": BUILT, "components": BUILT, "ignoreMissingComponents": BUILT,
     "images": BUILT, "commonMetadata": BUILT,
-    "healthCheckExprs": None,   # real-repos: typed healthCheckExprs or the `kustomization` overlay
-    "deletionPolicy": None,     # real-repos: typed deletionPolicy or the `kustomization` overlay
-    "kubeConfig": None,         # real-repos: typed kubeConfig or the `kustomization` overlay
-}
+}  # any other field: OVERLAY
 DEFAULTED = ("interval", "retryInterval", "timeout", "prune", "wait")
 # kure-fn's own defaults; retryInterval / timeout are written only when set (amendment D)
 MODEL_DEFAULTS = {"interval": "10m", "prune": True, "wait": True}
 
 # -- HelmRelease .spec -> helm application ------------------------------------------------
-HELM_RELEASE_SPEC: dict[str, str | None] = {
+HELM_RELEASE_SPEC: dict[str, str] = {
     "interval": "interval", "releaseName": "releaseName", "targetNamespace": "targetNamespace",
     "storageNamespace": "storageNamespace",  # kure-fn writes targetNamespace: must equal it
     "chart": "chart", "chartRef": "chartRef",  # a declared source: helm.source
     "values": "values", "valuesFrom": "valuesFrom", "timeout": "timeout",
     "serviceAccountName": "serviceAccountName", "driftDetection": "driftDetection",
     "dependsOn": "dependsOn", "install": "install", "upgrade": "upgrade",
-    "maxHistory": None,      # real-repos: typed maxHistory
-    "suspend": None,         # real-repos: typed suspend
-    "test": None,            # real-repos: typed test
-    "postRenderers": None,   # real-repos: typed postRenderers
-    "rollback": None,        # real-repos: the `release` overlay
-    "uninstall": None,       # real-repos: the `release` overlay
-    "kubeConfig": None,      # real-repos: the `release` overlay
-    "persistentClient": None,  # real-repos: the `release` overlay
-    "commonMetadata": None,  # real-repos: the `release` overlay
-}
-# install / upgrade sub-fields with a form (crds and remediation.retries must agree)
-HELM_INSTALL = {"createNamespace", "crds", "remediation"}  # strategy: real-repos typed `strategy`
-HELM_UPGRADE = {"crds", "remediation"}
+    "maxHistory": "maxHistory", "suspend": "suspend", "postRenderers": "postRenderers",
+}  # any other field (test: kure-fn's typed test adds enable; rollback, uninstall, ...): OVERLAY
+# install and upgrade sub-fields that one typed helm field writes into both, when they agree
+HELM_BOTH = ("crds", "remediation", "strategy")
+HELM_UPGRADE = {"cleanupOnFail", "force", "preserveValues", "disableWait", "disableHooks"}
 
 # -- sources .spec -> declared source -----------------------------------------------------
 SOURCE_SPECS: dict[str, tuple[str, dict[str, str | None]]] = {
@@ -91,7 +87,7 @@ SOURCE_SPECS: dict[str, tuple[str, dict[str, str | None]]] = {
     "Bucket": ("bucket", {"bucketName": "bucketName", "endpoint": "endpoint",
                           "provider": "provider", "region": "region", "secretRef": "secretRef",
                           "interval": "interval"}),
-}  # any other field (timeout, verify, certSecretRef, ...): real-repos: the source `spec` overlay
+}  # any other field (timeout, verify, certSecretRef, ...): the source's `spec` overlay
 REF_KEYS = {"git": ("branch", "tag", "semver", "commit"), "oci": ("tag", "semver", "digest")}
 
 
@@ -188,10 +184,11 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
         values = {str(k): str(v) for k, v in (meta.get(what) or {}).items() if k != OWNER}
         if values:
             bundle[what] = values
+    overlay: dict = {}
     for k, v in spec.items():
-        target = KUSTOMIZATION_SPEC.get(k, None)
-        if target is None:
-            reasons.append(f"spec.{k} has no form in the config yet")
+        target = KUSTOMIZATION_SPEC.get(k, OVERLAY)
+        if target == OVERLAY:
+            overlay[k] = copy.deepcopy(v)
         elif k == "patches" and patches_kept:
             bundle["patches"] = copy.deepcopy(v)
         elif target == BUILT:
@@ -201,13 +198,9 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
             deps = []
             for d in v or []:
                 dkey = (KUSTOMIZE_GROUP, "Kustomization", d.get("namespace") or key[2], d.get("name"))
-                if dkey not in names:
-                    reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} is outside this config "
-                                   "(real-repos: dependsOn {name, namespace})")
-                    continue
-                deps.append(names[dkey])
+                deps.append(names[dkey] if dkey in names else _outside(dkey))
             if deps:
-                bundle["dependsOn"] = sorted(set(deps))
+                bundle["dependsOn"] = _sorted_deps(deps)
         elif k == "postBuild":
             post = {}
             if v.get("substitute"):
@@ -216,11 +209,13 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
                 post["substituteFrom"] = [{x: s[x] for x in ("kind", "name", "optional") if x in s}
                                           for s in v["substituteFrom"]]
             for extra in sorted(set(v) - {"substitute", "substituteFrom"}):
-                reasons.append(f"spec.postBuild.{extra} has no form in the config yet")
+                overlay.setdefault("postBuild", {})[extra] = copy.deepcopy(v[extra])
             if post:
                 bundle["postBuild"] = post
         else:
             bundle[target] = copy.deepcopy(v)
+    if overlay:
+        bundle["kustomization"] = overlay
     if "wait" not in spec:
         bundle["wait"] = False  # Flux's default
         reasons.append("spec.wait: kure-fn writes wait: false, Flux's default when unset")
@@ -380,20 +375,23 @@ def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
             out.kept.append(f"{show(key)}: " + "; ".join(reasons))
         else:
             mapped[key] = (app, source_key)
-    changed = True
-    while changed:  # helm.dependsOn names helm applications only
-        changed = False
-        for key, (app, _) in sorted(mapped.items()):
-            missing = [f"{d[2]}/{d[3]}" for d in _helm_deps(key, releases[key])
-                       if d not in mapped]
-            if missing:
-                out.kept.append(f"{show(key)}: spec.dependsOn {', '.join(missing)}: kept as "
-                                "manifests")
-                del mapped[key]
-                changed = True
+    for key, (app, _) in mapped.items():  # a release kept as a manifest is outside the config
+        deps = [d[3] if d in mapped else _outside(d) for d in _helm_deps(key, releases[key])]
+        if deps:
+            app["helm"]["dependsOn"] = _sorted_deps(deps)
     apps = {k: app for k, (app, _) in mapped.items()}
     used = {s: sources[s] for _, s in mapped.values()}
     return apps, used
+
+
+def _outside(key: Key) -> dict:
+    """A dependsOn entry naming a Flux object the config does not hold."""
+    return {"name": key[3], "namespace": key[2]}
+
+
+def _sorted_deps(deps: list) -> list:
+    unique = {repr(d): d for d in deps}
+    return [unique[k] for k in sorted(unique, key=lambda r: (r.startswith("{"), r))]
 
 
 def _helm_deps(key: Key, obj: dict) -> list[Key]:
@@ -409,10 +407,11 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
     body: dict = {}
+    overlay: dict = {}
     for k, v in spec.items():
         target = table.get(k)
         if target is None:
-            reasons.append(f"spec.{k} has no form (real-repos: the source `spec` overlay)")
+            overlay[k] = copy.deepcopy(v)
         elif k == "ref":
             allowed = REF_KEYS.get(kind, ())
             if set(v) - set(allowed) or len(v) != 1:
@@ -428,7 +427,7 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     if reasons:
         return None, "; ".join(reasons)
     return {"name": key[3], **({"namespace": key[2]} if key[2] != flux_ns else {}),
-            kind: body}, ""
+            kind: body, **({"spec": overlay} if overlay else {})}, ""
 
 
 def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
@@ -441,9 +440,7 @@ def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
         reasons.append(f"its name {key[3]} is not a DNS label")
     if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
-    for k in spec:
-        if HELM_RELEASE_SPEC.get(k) is None:
-            reasons.append(f"spec.{k} has no form in the config yet")
+    release: dict = {k: copy.deepcopy(v) for k, v in spec.items() if k not in HELM_RELEASE_SPEC}
     target = spec.get("targetNamespace")
     if not target or spec.get("storageNamespace") != target:
         reasons.append("kure-fn writes targetNamespace and storageNamespace (the same)")
@@ -476,41 +473,47 @@ def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
     else:
         helm["source"] = source_key[3]
     install, upgrade = spec.get("install") or {}, spec.get("upgrade") or {}
-    for what, value, allowed in (("install", install, HELM_INSTALL), ("upgrade", upgrade, HELM_UPGRADE)):
-        for k in sorted(set(value) - allowed):
-            reasons.append(f"spec.{what}.{k} has no form yet (real-repos: strategy, "
-                           "upgrade options or the `release` overlay)")
-    if install.get("crds") != upgrade.get("crds"):
-        reasons.append("install.crds and upgrade.crds differ")
-    elif install.get("crds"):
-        helm["crds"] = install["crds"]
-    retries = [(x.get("remediation") or {}) for x in (install, upgrade)]
-    if any(set(r) - {"retries"} for r in retries) or retries[0].get("retries") != retries[1].get("retries"):
-        reasons.append("install and upgrade remediation differ or have more than retries")
-    elif retries[0].get("retries") is not None:
-        helm["remediation"] = {"retries": retries[0]["retries"]}
+    for k in HELM_BOTH:
+        a, b = install.get(k), upgrade.get(k)
+        if a is None and b is None:
+            continue
+        if a == b and k == "crds":
+            helm["crds"] = a
+        elif a == b and k == "remediation" and set(a) == {"retries"}:
+            helm["remediation"] = {"retries": a["retries"]}
+        elif a == b and k == "strategy" and set(a) == {"name"}:
+            helm["strategy"] = a["name"]
+        else:  # as written, each in its own place
+            for what, value in (("install", a), ("upgrade", b)):
+                if value is not None:
+                    release.setdefault(what, {})[k] = copy.deepcopy(value)
+    for k, v in install.items():
+        if k not in HELM_BOTH and k != "createNamespace":
+            release.setdefault("install", {})[k] = copy.deepcopy(v)
+    for k, v in upgrade.items():
+        if k in HELM_UPGRADE:
+            helm.setdefault("upgrade", {})[k] = copy.deepcopy(v)
+        elif k not in HELM_BOTH:
+            release.setdefault("upgrade", {})[k] = copy.deepcopy(v)
     if not install.get("createNamespace"):
         helm["createNamespace"] = False
     if spec.get("driftDetection"):
         drift = spec["driftDetection"]
-        if set(drift) - {"mode"}:
-            reasons.append("spec.driftDetection.ignore has no form")
         if drift.get("mode"):
             helm["driftDetection"] = drift["mode"]
-    for k in ("interval", "timeout", "serviceAccountName", "values"):
+        if set(drift) - {"mode"}:
+            release["driftDetection"] = {k: copy.deepcopy(v) for k, v in drift.items()
+                                         if k != "mode"}
+    for k in ("interval", "timeout", "serviceAccountName", "values", "maxHistory", "suspend",
+              "postRenderers"):
         if k in spec:
             helm[k] = copy.deepcopy(spec[k])
     if "interval" not in spec:
         reasons.append("spec.interval: kure-fn writes one")
     if spec.get("valuesFrom"):
         helm["valuesFrom"] = copy.deepcopy(spec["valuesFrom"])
-    deps = []
-    for dkey in _helm_deps(key, obj):
-        if dkey not in releases:
-            reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} is not a helm application here")
-        deps.append(dkey[3])
-    if deps:
-        helm["dependsOn"] = sorted(deps)
+    if release:
+        helm["release"] = {k: release[k] for k in sorted(release)}
     app: dict = {"name": key[3]}
     if target:
         app["namespace"] = target
