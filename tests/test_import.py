@@ -242,6 +242,21 @@ def test_a_kustomization_on_another_source_is_kept_and_reported(tmp_path):
     assert manifests["manifests"][0]["spec"]["path"] == "./deploy"
 
 
+def test_a_kustomization_on_a_declared_source_is_an_external_bundle(tmp_path):
+    other = ks("podinfo", "./deploy").replace("name: flux-system}", "name: podinfo}")
+    source = ("apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+              "metadata: {name: podinfo, namespace: flux-system}\n"
+              "spec: {interval: 5m, url: https://github.com/org/podinfo, ref: {tag: v1}}\n")
+    repo = write(tmp_path, {"clusters/c/ks.yaml": other, "clusters/c/source.yaml": source})
+    text, report = imported(repo, "clusters/c", "c")
+    spec = yaml.safe_load(text)["spec"]
+    assert spec["sources"] == [{"name": "podinfo", "git": {
+        "url": "https://github.com/org/podinfo", "tag": "v1", "interval": "5m"}}]
+    assert spec["nodes"][0]["bundles"] == [{"name": "podinfo", "path": "deploy",
+                                            "source": "podinfo"}]
+    assert report == ""
+
+
 def test_most_common_settings_become_defaults(tmp_path):
     files = {f"clusters/c/{n}.yaml": ks(n, f"./apps/{n}").replace("interval: 10m", "interval: 1h")
              for n in ("a", "b")}

@@ -107,8 +107,11 @@ class Mapped:
 def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     flux_ns = tree.root[2]
     out = Mapped({})
-    names = _bundle_names(tree)
-    helm_apps, declared = _helm_and_sources(tree, flux_ns, names, out)
+    sources = _sources(tree, flux_ns)
+    external = _external(tree, sources, out)
+    names = _bundle_names(tree, external)
+    helm_apps, declared = _helm_and_sources(tree, flux_ns, sources, out)
+    declared.update({s: sources[s] for s in external.values()})
     bundles: dict[str, list[dict]] = {}  # node -> bundles
     flux_namespaces = ({k[2] for k in names} | {k[2] for k in helm_apps}
                        | {k[2] for k in declared}) - {flux_ns}
@@ -117,12 +120,14 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
         if key == tree.root:
             continue
         specs[key] = _bundle(applier.obj, names, flux_ns, out, applier.patches_kept)
+    for key, skey in external.items():
+        path = str((tree.external[key].obj.get("spec") or {}).get("path") or ".")
+        specs[key] = {**_bundle(tree.external[key].obj, names, flux_ns, out),
+                      "path": path.removeprefix("./") or ".", "source": skey[3]}
     defaults = _defaults(list(specs.values()))
     for key, applier in tree.appliers.items():
         objects = [(k, o) for k, o in applier.keyed() if _keep_object(k, tree, names, out)]
         if key == tree.root:
-            if not objects:
-                continue
             bundle: dict = {"name": ROOT_BUNDLE}
         else:
             bundle = _with_defaults(specs[key], defaults)
@@ -131,14 +136,15 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
         plain = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared
                  and not _written_namespace(k, o, flux_namespaces, out)]
         apps += _manifest_apps(plain, {a["name"] for a in apps})
+        if key == tree.root and not apps:
+            continue  # nothing of its own beside Kustomizations and sources
         if apps:
             bundle["applications"] = sorted(apps, key=lambda a: a["name"])
         node = FLUX_NODE if key == tree.root or key[2] == flux_ns else key[2]
         bundles.setdefault(node, []).append(bundle)
-    for key, applier in tree.external.items():
-        out.kept.append(f"{show(key)}: its source {applier.source[0]} "
-                        f"{applier.source[1]}/{applier.source[2]} is not this repository "
-                        "(an external bundle needs that source declared)")
+    for key in external:
+        bundles.setdefault(FLUX_NODE if key[2] == flux_ns else key[2], []).append(
+            _with_defaults(specs[key], defaults))
     spec: dict = {}
     if defaults:
         spec["flux"] = {"defaults": defaults}
@@ -159,11 +165,11 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
 
 # -- bundles ------------------------------------------------------------------------------
 
-def _bundle_names(tree: Tree) -> dict[Key, str]:
+def _bundle_names(tree: Tree, external: dict[Key, Key]) -> dict[Key, str]:
     """Kustomization -> bundle name: its own, unless another namespace has it first."""
     names: dict[Key, str] = {}
     taken = {ROOT_BUNDLE}
-    for key in sorted(k for k in tree.appliers if k != tree.root):
+    for key in sorted([k for k in tree.appliers if k != tree.root] + list(external)):
         base = re.sub(r"[^a-z0-9-]+", "-", key[3].lower()).strip("-")[:63] or "bundle"
         name = base if base not in taken else f"{base}-{key[2]}"[:63].rstrip("-")
         names[key] = name
@@ -242,15 +248,26 @@ def _defaults(bundles: list[dict]) -> dict:
 
 
 def _with_defaults(bundle: dict, defaults: dict) -> dict:
-    out = {}
-    for k, v in bundle.items():
+    """The bundle's fields where they differ from the defaults, keys in the
+    order kure-fn writes them (sorted), so that the import of a render is the
+    same config."""
+    out = {"name": bundle["name"]}
+    for k, v in sorted(bundle.items()):
         effective = defaults.get(k, MODEL_DEFAULTS.get(k))
         if k == "wait" and bundle.get("healthChecks"):
             effective = False  # kure-fn: unset wait with healthChecks is false
         if k in DEFAULTED and v == effective:
             continue
-        out[k] = v
+        out[k] = _sorted(v)
     return out
+
+
+def _sorted(value):
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def _keep_object(key: Key, tree: Tree, names: dict[Key, str], out: Mapped) -> bool:
@@ -346,10 +363,8 @@ def _clean(obj: dict) -> dict:
 
 # -- helm releases and their sources -------------------------------------------------------
 
-def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
-                      out: Mapped) -> tuple[dict[Key, dict], dict[Key, dict]]:
-    """HelmRelease -> helm application, source -> declared source, for those
-    whose every field has a form; the others stay manifests (reported)."""
+def _sources(tree: Tree, flux_ns: str) -> dict[Key, dict]:
+    """Every source applied: its declared form, or {"reason": why it has none}."""
     objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
     sources: dict[Key, dict] = {}
     source_names: set[str] = set()  # declared sources are named by name alone
@@ -359,10 +374,33 @@ def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
             if key[3] in source_names:
                 declared, reason = None, f"another namespace has a source named {key[3]}"
             source_names.add(key[3])
-            if declared is not None:
-                sources[key] = declared
-            elif reason:
-                sources[key] = {"reason": reason}
+            sources[key] = declared if declared is not None else {"reason": reason}
+    return sources
+
+
+def _external(tree: Tree, sources: dict[Key, dict], out: Mapped) -> dict[Key, Key]:
+    """Kustomization on another source -> that source, when it is a declared
+    one (an external bundle); the others stay manifests (reported)."""
+    external = {}
+    for key, applier in tree.external.items():
+        kind, ns, name = applier.source
+        skey = (SOURCE_GROUP, kind, ns, name)
+        source = sources.get(skey)
+        if kind in ("GitRepository", "OCIRepository", "Bucket") and source \
+                and "reason" not in source:
+            external[key] = skey
+            continue
+        why = source["reason"] if source else "it is not applied from this repository"
+        out.kept.append(f"{show(key)}: its source {kind} {ns}/{name} is not this repository "
+                        f"and not a declared source: {why}")
+    return external
+
+
+def _helm_and_sources(tree: Tree, flux_ns: str, sources: dict[Key, dict],
+                      out: Mapped) -> tuple[dict[Key, dict], dict[Key, dict]]:
+    """HelmRelease -> helm application, source -> declared source, for those
+    whose every field has a form; the others stay manifests (reported)."""
+    objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
     releases = {k: o for k, o in objects.items() if k[:2] == (HELM_GROUP, "HelmRelease")}
     mapped = {}
     app_names: set[str] = set()  # helm applications are named by name alone
