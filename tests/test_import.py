@@ -47,10 +47,13 @@ def imported(repo: Path, sync_path: str, name: str) -> tuple[str, str]:
 
 # (fixture, sync path, name) -> (objects equal, objects in the original). Fixed data:
 # a change means the importer, the model or the fixture changed; explain it.
+# home-ops: 539 before amendment D, 523 after it, 532 with issue 15 (fluxNamespace, typed
+# fields and overlays; its 16 Namespaces of a fluxNamespace, annotated prune: disabled, are
+# now written bare by kure-fn and reported).
 ROUND_TRIPS = {
     (EXAMPLE.name, "clusters/production", "production"): (14, 16),
     (EXAMPLE.name, "clusters/staging", "staging"): (14, 16),
-    (HOMEOPS.name, "kubernetes/flux/cluster", "home"): (539, 632),
+    (HOMEOPS.name, "kubernetes/flux/cluster", "home"): (532, 632),
 }
 
 
@@ -106,10 +109,11 @@ def test_the_config_passes_the_schema_and_renders(repo, sync_path, name, tmp_pat
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize("sync_path, name", [("clusters/production", "production"),
-                                             ("clusters/staging", "staging")])
-def test_importing_the_render_gives_the_same_config(sync_path, name, tmp_path):
-    first, _ = imported(EXAMPLE, sync_path, name)
+@pytest.mark.parametrize("repo, sync_path, name", [
+    (EXAMPLE, "clusters/production", "production"), (EXAMPLE, "clusters/staging", "staging"),
+    pytest.param(HOMEOPS, "kubernetes/flux/cluster", "home", marks=pytest.mark.slow)])
+def test_importing_the_render_gives_the_same_config(repo, sync_path, name, tmp_path):
+    first, _ = imported(repo, sync_path, name)
     (tmp_path / "c.yaml").write_text(first)
     proc = kure_fn("render", str(tmp_path / "c.yaml"), "-o", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
