@@ -280,7 +280,7 @@ def _keep_object(key: Key, tree: Tree, names: dict[Key, str], out: Mapped) -> bo
         return False
     if key in tree.generators:
         out.left_out.append(f"{show(key)}: its artifacts are read into the bundles that use "
-                            "them (real-repos: `artifact` sources keep it)")
+                            "them (an `artifact` source needs external bundles on its artifacts)")
         return False
     return True
 
@@ -405,7 +405,7 @@ def _helm_and_sources(tree: Tree, flux_ns: str, sources: dict[Key, dict],
     mapped = {}
     app_names: set[str] = set()  # helm applications are named by name alone
     for key, obj in sorted(releases.items()):
-        app, source_key, reasons = _helm(key, obj, flux_ns, sources, releases)
+        app, source_key, reasons = _helm(key, obj, sources)
         if key[3] in app_names:
             reasons.append(f"another namespace has a HelmRelease named {key[3]}")
         app_names.add(key[3])
@@ -468,8 +468,7 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
             kind: body, **({"spec": overlay} if overlay else {})}, ""
 
 
-def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
-          releases: dict[Key, dict]) -> tuple[dict, Key | None, list[str]]:
+def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | None, list[str]]:
     spec = obj.get("spec") or {}
     meta = obj.get("metadata") or {}
     reasons: list[str] = []
