@@ -3,19 +3,23 @@
 - Each Flux Kustomization built from the repository is a bundle; what it
   applies is built into the bundle (its path, patches, components,
   targetNamespace are gone into the objects), its other fields are bundle
-  fields (KUSTOMIZATION_SPEC). Bundles sit in one node per Flux namespace.
-- Each HelmRelease is a helm application when every field has a form
-  (HELM_RELEASE_SPEC) and its chart source is a declared source
-  (SOURCE_SPECS); otherwise it stays a manifest, as written.
+  fields (KUSTOMIZATION_SPEC). Bundles sit in one node per Flux namespace,
+  the node's `fluxNamespace` (node `cluster`: the Flux namespace itself).
+- Each HelmRelease is a helm application when what kure-fn derives (chart,
+  targetNamespace, releaseName, ...) is what it says and its chart source is
+  a declared source (SOURCE_SPECS); otherwise it stays a manifest, as written.
+  Fields with a typed form are typed, every other field goes to the
+  overlays: the bundle's `kustomization`, the helm `release`, the source's
+  `spec` (OVERLAY: Flux fields no typed field owns, docs/config.md).
 - Everything else is an inline manifest of the bundle that applied it, one
   `manifests` application per namespace.
 - The values most bundles share go to `spec.flux.defaults`.
 
 The tables below are the one home of "which Flux field has which config
-field". `None` means: no form in the model yet; an object using such a field
-is reported (`Mapped.differs` when kure-fn renders it differently,
-`Mapped.kept` when it stays a manifest, unchanged). The fields of
-real-repos.md are marked `# real-repos:` where they would go.
+field". `OVERLAY` means: the field goes, as written, into the object's
+overlay. An object kure-fn cannot render as written is reported
+(`Mapped.differs` when kure-fn renders it differently, `Mapped.kept` when it
+stays a manifest, unchanged).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ ROOT_BUNDLE = "root"                 # what the sync path applies itself, beside
 FLUX_NODE = "cluster"                # the node of bundles in the Flux namespace
 
 BUILT = "built"  # applied to the bundle's objects at import: the field has no config form left
+OVERLAY = "overlay"  # no typed form: the bundle's `kustomization`, helm `release`, source `spec`
 
 # -- Flux Kustomization .spec -> bundle ------------------------------------------------
 KUSTOMIZATION_SPEC: dict[str, str | None] = {
@@ -43,41 +48,31 @@ KUSTOMIZATION_SPEC: dict[str, str | None] = {
     "prune": "prune", "wait": "wait", "force": "force", "suspend": "suspend",
     "serviceAccountName": "serviceAccountName", "healthChecks": "healthChecks",
     "postBuild": "postBuild", "decryption": "decryption", "dependsOn": "dependsOn",
-    "path": BUILT, "sourceRef": BUILT, "targetNamespace": BUILT, "namePrefix": BUILT,
+    "targetNamespace": "targetNamespace",  # kept: Flux sets what the objects already say
+    "healthCheckExprs": "healthCheckExprs", "deletionPolicy": "deletionPolicy",
+    "kubeConfig": "kubeConfig",
+    "path": BUILT, "sourceRef": BUILT, "namePrefix": BUILT,
     "nameSuffix": BUILT, "patches": BUILT, "patchesStrategicMerge": BUILT,
     "patchesJson6902": BUILT, "components": BUILT, "ignoreMissingComponents": BUILT,
     "images": BUILT, "commonMetadata": BUILT,
-    "healthCheckExprs": None,   # real-repos: typed healthCheckExprs or the `kustomization` overlay
-    "deletionPolicy": None,     # real-repos: typed deletionPolicy or the `kustomization` overlay
-    "kubeConfig": None,         # real-repos: typed kubeConfig or the `kustomization` overlay
-}
-# Flux fields kure-fn writes whatever the config says (amendment D drops the first two)
-ALWAYS_WRITTEN = {"retryInterval": "2m", "timeout": "5m"}
+}  # any other field: OVERLAY
 DEFAULTED = ("interval", "retryInterval", "timeout", "prune", "wait")
-MODEL_DEFAULTS = {"interval": "10m", "retryInterval": "2m", "timeout": "5m", "prune": True,
-                  "wait": True}
+# kure-fn's own defaults; retryInterval / timeout are written only when set (amendment D)
+MODEL_DEFAULTS = {"interval": "10m", "prune": True, "wait": True}
 
 # -- HelmRelease .spec -> helm application ------------------------------------------------
-HELM_RELEASE_SPEC: dict[str, str | None] = {
+HELM_RELEASE_SPEC: dict[str, str] = {
     "interval": "interval", "releaseName": "releaseName", "targetNamespace": "targetNamespace",
     "storageNamespace": "storageNamespace",  # kure-fn writes targetNamespace: must equal it
     "chart": "chart", "chartRef": "chartRef",  # a declared source: helm.source
     "values": "values", "valuesFrom": "valuesFrom", "timeout": "timeout",
     "serviceAccountName": "serviceAccountName", "driftDetection": "driftDetection",
     "dependsOn": "dependsOn", "install": "install", "upgrade": "upgrade",
-    "maxHistory": None,      # real-repos: typed maxHistory
-    "suspend": None,         # real-repos: typed suspend
-    "test": None,            # real-repos: typed test
-    "postRenderers": None,   # real-repos: typed postRenderers
-    "rollback": None,        # real-repos: the `release` overlay
-    "uninstall": None,       # real-repos: the `release` overlay
-    "kubeConfig": None,      # real-repos: the `release` overlay
-    "persistentClient": None,  # real-repos: the `release` overlay
-    "commonMetadata": None,  # real-repos: the `release` overlay
-}
-# install / upgrade sub-fields with a form (crds and remediation.retries must agree)
-HELM_INSTALL = {"createNamespace", "crds", "remediation"}  # strategy: real-repos typed `strategy`
-HELM_UPGRADE = {"crds", "remediation"}
+    "maxHistory": "maxHistory", "suspend": "suspend", "postRenderers": "postRenderers",
+}  # any other field (test: kure-fn's typed test adds enable; rollback, uninstall, ...): OVERLAY
+# install and upgrade sub-fields that one typed helm field writes into both, when they agree
+HELM_BOTH = ("crds", "remediation", "strategy")
+HELM_UPGRADE = {"cleanupOnFail", "force", "preserveValues", "disableWait", "disableHooks"}
 
 # -- sources .spec -> declared source -----------------------------------------------------
 SOURCE_SPECS: dict[str, tuple[str, dict[str, str | None]]] = {
@@ -92,7 +87,7 @@ SOURCE_SPECS: dict[str, tuple[str, dict[str, str | None]]] = {
     "Bucket": ("bucket", {"bucketName": "bucketName", "endpoint": "endpoint",
                           "provider": "provider", "region": "region", "secretRef": "secretRef",
                           "interval": "interval"}),
-}  # any other field (timeout, verify, certSecretRef, ...): real-repos: the source `spec` overlay
+}  # any other field (timeout, verify, certSecretRef, ...): the source's `spec` overlay
 REF_KEYS = {"git": ("branch", "tag", "semver", "commit"), "oci": ("tag", "semver", "digest")}
 
 
@@ -112,40 +107,51 @@ class Mapped:
 def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     flux_ns = tree.root[2]
     out = Mapped({})
-    names = _bundle_names(tree)
-    helm_apps, declared = _helm_and_sources(tree, flux_ns, names, out)
+    sources = _sources(tree, flux_ns)
+    external = _external(tree, sources, out)
+    names = _bundle_names(tree, external)
+    helm_apps, declared = _helm_and_sources(tree, flux_ns, sources, out)
+    declared.update({s: sources[s] for s in external.values()})
     bundles: dict[str, list[dict]] = {}  # node -> bundles
+    flux_namespaces = ({k[2] for k in names} | {k[2] for k in helm_apps}
+                       | {k[2] for k in declared}) - {flux_ns}
     specs: dict[Key, dict] = {}
     for key, applier in tree.appliers.items():
         if key == tree.root:
             continue
         specs[key] = _bundle(applier.obj, names, flux_ns, out, applier.patches_kept)
+    for key, skey in external.items():
+        path = str((tree.external[key].obj.get("spec") or {}).get("path") or ".")
+        specs[key] = {**_bundle(tree.external[key].obj, names, flux_ns, out),
+                      "path": path.removeprefix("./") or ".", "source": skey[3]}
     defaults = _defaults(list(specs.values()))
     for key, applier in tree.appliers.items():
         objects = [(k, o) for k, o in applier.keyed() if _keep_object(k, tree, names, out)]
         if key == tree.root:
-            if not objects:
-                continue
             bundle: dict = {"name": ROOT_BUNDLE}
         else:
             bundle = _with_defaults(specs[key], defaults)
-        apps = [helm_apps[k] for k, _ in objects if k in helm_apps]
-        plain = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared]
+        home = flux_ns if key == tree.root else key[2]
+        apps = [_placed(helm_apps[k], k[2], home) for k, _ in objects if k in helm_apps]
+        plain = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared
+                 and not _written_namespace(k, o, flux_namespaces, out)]
         apps += _manifest_apps(plain, {a["name"] for a in apps})
+        if key == tree.root and not apps:
+            continue  # nothing of its own beside Kustomizations and sources
         if apps:
             bundle["applications"] = sorted(apps, key=lambda a: a["name"])
         node = FLUX_NODE if key == tree.root or key[2] == flux_ns else key[2]
         bundles.setdefault(node, []).append(bundle)
-    for key, applier in tree.external.items():
-        out.kept.append(f"{show(key)}: its source {applier.source[0]} "
-                        f"{applier.source[1]}/{applier.source[2]} is not this repository "
-                        "(an external bundle needs that source declared)")
+    for key in external:
+        bundles.setdefault(FLUX_NODE if key[2] == flux_ns else key[2], []).append(
+            _with_defaults(specs[key], defaults))
     spec: dict = {}
     if defaults:
         spec["flux"] = {"defaults": defaults}
     if declared:
         spec["sources"] = [declared[k] for k in sorted(declared, key=lambda k: declared[k]["name"])]
-    spec["nodes"] = [{"name": n, "bundles": sorted(bs, key=lambda b: b["name"])}
+    spec["nodes"] = [{"name": n, **({} if n == FLUX_NODE else {"fluxNamespace": n}),
+                      "bundles": sorted(bs, key=lambda b: b["name"])}
                      for n, bs in sorted(bundles.items())]
     out.config = {"apiVersion": API_VERSION, "kind": KIND,
                   "metadata": {"name": name, "annotations": {LOCAL_CONFIG: "true"}},
@@ -159,11 +165,11 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
 
 # -- bundles ------------------------------------------------------------------------------
 
-def _bundle_names(tree: Tree) -> dict[Key, str]:
+def _bundle_names(tree: Tree, external: dict[Key, Key]) -> dict[Key, str]:
     """Kustomization -> bundle name: its own, unless another namespace has it first."""
     names: dict[Key, str] = {}
     taken = {ROOT_BUNDLE}
-    for key in sorted(k for k in tree.appliers if k != tree.root):
+    for key in sorted([k for k in tree.appliers if k != tree.root] + list(external)):
         base = re.sub(r"[^a-z0-9-]+", "-", key[3].lower()).strip("-")[:63] or "bundle"
         name = base if base not in taken else f"{base}-{key[2]}"[:63].rstrip("-")
         names[key] = name
@@ -180,17 +186,15 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
     reasons = []
     if names[key] != key[3]:
         reasons.append(f"renamed bundle {names[key]}: another namespace has a {key[3]}")
-    if key[2] != flux_ns:
-        reasons.append(f"lives in {key[2]}, bundles in {flux_ns} "
-                       "(real-repos: node/bundle fluxNamespace)")
     for what in ("labels", "annotations"):
         values = {str(k): str(v) for k, v in (meta.get(what) or {}).items() if k != OWNER}
         if values:
             bundle[what] = values
+    overlay: dict = {}
     for k, v in spec.items():
-        target = KUSTOMIZATION_SPEC.get(k, None)
-        if target is None:
-            reasons.append(f"spec.{k} has no form in the config yet")
+        target = KUSTOMIZATION_SPEC.get(k, OVERLAY)
+        if target == OVERLAY:
+            overlay[k] = copy.deepcopy(v)
         elif k == "patches" and patches_kept:
             bundle["patches"] = copy.deepcopy(v)
         elif target == BUILT:
@@ -200,15 +204,9 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
             deps = []
             for d in v or []:
                 dkey = (KUSTOMIZE_GROUP, "Kustomization", d.get("namespace") or key[2], d.get("name"))
-                if dkey not in names:
-                    reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} is outside this config "
-                                   "(real-repos: dependsOn {name, namespace})")
-                    continue
-                if dkey[2] != flux_ns:
-                    reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} moves to {flux_ns}")
-                deps.append(names[dkey])
+                deps.append(names[dkey] if dkey in names else _outside(dkey))
             if deps:
-                bundle["dependsOn"] = sorted(set(deps))
+                bundle["dependsOn"] = _sorted_deps(deps)
         elif k == "postBuild":
             post = {}
             if v.get("substitute"):
@@ -217,15 +215,13 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
                 post["substituteFrom"] = [{x: s[x] for x in ("kind", "name", "optional") if x in s}
                                           for s in v["substituteFrom"]]
             for extra in sorted(set(v) - {"substitute", "substituteFrom"}):
-                reasons.append(f"spec.postBuild.{extra} has no form in the config yet")
+                overlay.setdefault("postBuild", {})[extra] = copy.deepcopy(v[extra])
             if post:
                 bundle["postBuild"] = post
         else:
             bundle[target] = copy.deepcopy(v)
-    for k, value in ALWAYS_WRITTEN.items():
-        if k not in spec:
-            reasons.append(f"spec.{k}: kure-fn writes one (default {value}); Flux's default "
-                           "needs real-repos amendment D")
+    if overlay:
+        bundle["kustomization"] = overlay
     if "wait" not in spec:
         bundle["wait"] = False  # Flux's default
         reasons.append("spec.wait: kure-fn writes wait: false, Flux's default when unset")
@@ -236,29 +232,42 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
 
 def _defaults(bundles: list[dict]) -> dict:
     """The value most bundles share, for each defaulted field, where it is
-    not kure-fn's own default."""
+    not kure-fn's own default. A field kure-fn leaves unset (no default of its
+    own) becomes a default only when every bundle sets it: a bundle cannot
+    unset a default."""
     out = {}
     for k in DEFAULTED:
         values = Counter(repr(b[k]) for b in bundles if k in b)
-        if not values:
+        if not values or (k not in MODEL_DEFAULTS and any(k not in b for b in bundles)):
             continue
         best = max(values.items(), key=lambda kv: (kv[1], kv[0]))[0]
         value = next(b[k] for b in bundles if k in b and repr(b[k]) == best)
-        if value != MODEL_DEFAULTS[k]:
+        if value != MODEL_DEFAULTS.get(k):
             out[k] = value
     return out
 
 
 def _with_defaults(bundle: dict, defaults: dict) -> dict:
-    out = {}
-    for k, v in bundle.items():
+    """The bundle's fields where they differ from the defaults, keys in the
+    order kure-fn writes them (sorted), so that the import of a render is the
+    same config."""
+    out = {"name": bundle["name"]}
+    for k, v in sorted(bundle.items()):
         effective = defaults.get(k, MODEL_DEFAULTS.get(k))
         if k == "wait" and bundle.get("healthChecks"):
             effective = False  # kure-fn: unset wait with healthChecks is false
         if k in DEFAULTED and v == effective:
             continue
-        out[k] = v
+        out[k] = _sorted(v)
     return out
+
+
+def _sorted(value):
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def _keep_object(key: Key, tree: Tree, names: dict[Key, str], out: Mapped) -> bool:
@@ -271,7 +280,7 @@ def _keep_object(key: Key, tree: Tree, names: dict[Key, str], out: Mapped) -> bo
         return False
     if key in tree.generators:
         out.left_out.append(f"{show(key)}: its artifacts are read into the bundles that use "
-                            "them (real-repos: `artifact` sources keep it)")
+                            "them (an `artifact` source needs external bundles on its artifacts)")
         return False
     return True
 
@@ -317,6 +326,24 @@ def _named(key: Key, obj: dict) -> dict:
     return obj
 
 
+def _placed(app: dict, namespace: str, home: str) -> dict:
+    """A helm application in a bundle whose Kustomization lives in `home`."""
+    if namespace == home:
+        return app
+    return {"name": app["name"], "fluxNamespace": namespace,
+            **{k: v for k, v in app.items() if k != "name"}}
+
+
+def _written_namespace(key: Key, obj: dict, flux_namespaces: set[str], out: Mapped) -> bool:
+    """A Namespace of a fluxNamespace: kure-fn writes it (bare) itself."""
+    if key[:2] != ("", "Namespace") or key[3] not in flux_namespaces:
+        return False
+    if _clean(obj) != {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": key[3]}}:
+        out.differs.append(f"{show(key)}: kure-fn writes the Namespace of a fluxNamespace "
+                           "itself, with no labels, annotations or spec")
+    return True
+
+
 def _order(obj: dict) -> tuple:
     return (group_of(obj), str(obj.get("kind")), str(obj["metadata"].get("namespace") or ""),
             str(obj["metadata"].get("name")))
@@ -336,41 +363,78 @@ def _clean(obj: dict) -> dict:
 
 # -- helm releases and their sources -------------------------------------------------------
 
-def _helm_and_sources(tree: Tree, flux_ns: str, names: dict[Key, str],
+def _sources(tree: Tree, flux_ns: str) -> dict[Key, dict]:
+    """Every source applied: its declared form, or {"reason": why it has none}."""
+    objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
+    sources: dict[Key, dict] = {}
+    source_names: set[str] = set()  # declared sources are named by name alone
+    for key, obj in sorted(objects.items()):
+        if key[0] == SOURCE_GROUP and key[1] in SOURCE_SPECS:
+            declared, reason = _source(key, obj, flux_ns)
+            if key[3] in source_names:
+                declared, reason = None, f"another namespace has a source named {key[3]}"
+            source_names.add(key[3])
+            sources[key] = declared if declared is not None else {"reason": reason}
+    return sources
+
+
+def _external(tree: Tree, sources: dict[Key, dict], out: Mapped) -> dict[Key, Key]:
+    """Kustomization on another source -> that source, when it is a declared
+    one (an external bundle); the others stay manifests (reported)."""
+    external = {}
+    for key, applier in tree.external.items():
+        kind, ns, name = applier.source
+        skey = (SOURCE_GROUP, kind, ns, name)
+        source = sources.get(skey)
+        if kind in ("GitRepository", "OCIRepository", "Bucket") and source \
+                and "reason" not in source:
+            external[key] = skey
+            continue
+        why = source["reason"] if source else "it is not applied from this repository"
+        out.kept.append(f"{show(key)}: its source {kind} {ns}/{name} is not this repository "
+                        f"and not a declared source: {why}")
+    return external
+
+
+def _helm_and_sources(tree: Tree, flux_ns: str, sources: dict[Key, dict],
                       out: Mapped) -> tuple[dict[Key, dict], dict[Key, dict]]:
     """HelmRelease -> helm application, source -> declared source, for those
     whose every field has a form; the others stay manifests (reported)."""
     objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
-    sources: dict[Key, dict] = {}
-    for key, obj in objects.items():
-        if key[0] == SOURCE_GROUP and key[1] in SOURCE_SPECS:
-            declared, reason = _source(key, obj, flux_ns)
-            if declared is not None:
-                sources[key] = declared
-            elif reason:
-                sources[key] = {"reason": reason}
     releases = {k: o for k, o in objects.items() if k[:2] == (HELM_GROUP, "HelmRelease")}
     mapped = {}
+    app_names: set[str] = set()  # helm applications are named by name alone
     for key, obj in sorted(releases.items()):
-        app, source_key, reasons = _helm(key, obj, flux_ns, sources, releases)
+        app, source_key, reasons = _helm(key, obj, sources)
+        if key[3] in app_names:
+            reasons.append(f"another namespace has a HelmRelease named {key[3]}")
+        app_names.add(key[3])
         if reasons:
             out.kept.append(f"{show(key)}: " + "; ".join(reasons))
         else:
             mapped[key] = (app, source_key)
-    changed = True
-    while changed:  # helm.dependsOn names helm applications only
-        changed = False
-        for key, (app, _) in sorted(mapped.items()):
-            missing = [d for d in app["helm"].get("dependsOn", [])
-                       if (HELM_GROUP, "HelmRelease", flux_ns, d) not in mapped]
-            if missing:
-                out.kept.append(f"{show(key)}: spec.dependsOn {', '.join(missing)}: kept as "
-                                "manifests")
-                del mapped[key]
-                changed = True
+    for key, (app, _) in mapped.items():  # a release kept as a manifest is outside the config
+        deps = [d[3] if d in mapped else _outside(d) for d in _helm_deps(key, releases[key])]
+        if deps:
+            app["helm"]["dependsOn"] = _sorted_deps(deps)
     apps = {k: app for k, (app, _) in mapped.items()}
     used = {s: sources[s] for _, s in mapped.values()}
     return apps, used
+
+
+def _outside(key: Key) -> dict:
+    """A dependsOn entry naming a Flux object the config does not hold."""
+    return {"name": key[3], "namespace": key[2]}
+
+
+def _sorted_deps(deps: list) -> list:
+    unique = {repr(d): d for d in deps}
+    return [unique[k] for k in sorted(unique, key=lambda r: (r.startswith("{"), r))]
+
+
+def _helm_deps(key: Key, obj: dict) -> list[Key]:
+    return [(HELM_GROUP, "HelmRelease", d.get("namespace") or key[2], d.get("name"))
+            for d in (obj.get("spec") or {}).get("dependsOn") or []]
 
 
 def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
@@ -378,15 +442,14 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     spec = obj.get("spec") or {}
     meta = obj.get("metadata") or {}
     reasons = []
-    if key[2] != flux_ns:
-        reasons.append(f"lives in {key[2]}, sources in {flux_ns} (real-repos: source namespace)")
     if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
     body: dict = {}
+    overlay: dict = {}
     for k, v in spec.items():
         target = table.get(k)
         if target is None:
-            reasons.append(f"spec.{k} has no form (real-repos: the source `spec` overlay)")
+            overlay[k] = copy.deepcopy(v)
         elif k == "ref":
             allowed = REF_KEYS.get(kind, ())
             if set(v) - set(allowed) or len(v) != 1:
@@ -401,25 +464,20 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
         reasons.append("spec.ref: kure-fn writes one")
     if reasons:
         return None, "; ".join(reasons)
-    return {"name": key[3], kind: body}, ""
+    return {"name": key[3], **({"namespace": key[2]} if key[2] != flux_ns else {}),
+            kind: body, **({"spec": overlay} if overlay else {})}, ""
 
 
-def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
-          releases: dict[Key, dict]) -> tuple[dict, Key | None, list[str]]:
+def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | None, list[str]]:
     spec = obj.get("spec") or {}
     meta = obj.get("metadata") or {}
     reasons: list[str] = []
     helm: dict = {}
-    if key[2] != flux_ns:
-        reasons.append(f"lives in {key[2]}, helm applications in {flux_ns} "
-                       "(real-repos: fluxNamespace)")
     if not re.fullmatch(DNS_LABEL, key[3]) or len(key[3]) > 63:
         reasons.append(f"its name {key[3]} is not a DNS label")
     if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
-    for k in spec:
-        if HELM_RELEASE_SPEC.get(k) is None:
-            reasons.append(f"spec.{k} has no form in the config yet")
+    release: dict = {k: copy.deepcopy(v) for k, v in spec.items() if k not in HELM_RELEASE_SPEC}
     target = spec.get("targetNamespace")
     if not target or spec.get("storageNamespace") != target:
         reasons.append("kure-fn writes targetNamespace and storageNamespace (the same)")
@@ -452,42 +510,47 @@ def _helm(key: Key, obj: dict, flux_ns: str, sources: dict[Key, dict],
     else:
         helm["source"] = source_key[3]
     install, upgrade = spec.get("install") or {}, spec.get("upgrade") or {}
-    for what, value, allowed in (("install", install, HELM_INSTALL), ("upgrade", upgrade, HELM_UPGRADE)):
-        for k in sorted(set(value) - allowed):
-            reasons.append(f"spec.{what}.{k} has no form yet (real-repos: strategy, "
-                           "upgrade options or the `release` overlay)")
-    if install.get("crds") != upgrade.get("crds"):
-        reasons.append("install.crds and upgrade.crds differ")
-    elif install.get("crds"):
-        helm["crds"] = install["crds"]
-    retries = [(x.get("remediation") or {}) for x in (install, upgrade)]
-    if any(set(r) - {"retries"} for r in retries) or retries[0].get("retries") != retries[1].get("retries"):
-        reasons.append("install and upgrade remediation differ or have more than retries")
-    elif retries[0].get("retries") is not None:
-        helm["remediation"] = {"retries": retries[0]["retries"]}
+    for k in HELM_BOTH:
+        a, b = install.get(k), upgrade.get(k)
+        if a is None and b is None:
+            continue
+        if a == b and k == "crds":
+            helm["crds"] = a
+        elif a == b and k == "remediation" and set(a) == {"retries"}:
+            helm["remediation"] = {"retries": a["retries"]}
+        elif a == b and k == "strategy" and set(a) == {"name"}:
+            helm["strategy"] = a["name"]
+        else:  # as written, each in its own place
+            for what, value in (("install", a), ("upgrade", b)):
+                if value is not None:
+                    release.setdefault(what, {})[k] = copy.deepcopy(value)
+    for k, v in install.items():
+        if k not in HELM_BOTH and k != "createNamespace":
+            release.setdefault("install", {})[k] = copy.deepcopy(v)
+    for k, v in upgrade.items():
+        if k in HELM_UPGRADE:
+            helm.setdefault("upgrade", {})[k] = copy.deepcopy(v)
+        elif k not in HELM_BOTH:
+            release.setdefault("upgrade", {})[k] = copy.deepcopy(v)
     if not install.get("createNamespace"):
         helm["createNamespace"] = False
     if spec.get("driftDetection"):
         drift = spec["driftDetection"]
-        if set(drift) - {"mode"}:
-            reasons.append("spec.driftDetection.ignore has no form")
         if drift.get("mode"):
             helm["driftDetection"] = drift["mode"]
-    for k in ("interval", "timeout", "serviceAccountName", "values"):
+        if set(drift) - {"mode"}:
+            release["driftDetection"] = {k: copy.deepcopy(v) for k, v in drift.items()
+                                         if k != "mode"}
+    for k in ("interval", "timeout", "serviceAccountName", "values", "maxHistory", "suspend",
+              "postRenderers"):
         if k in spec:
             helm[k] = copy.deepcopy(spec[k])
     if "interval" not in spec:
         reasons.append("spec.interval: kure-fn writes one")
     if spec.get("valuesFrom"):
         helm["valuesFrom"] = copy.deepcopy(spec["valuesFrom"])
-    deps = []
-    for d in spec.get("dependsOn") or []:
-        dkey = (HELM_GROUP, "HelmRelease", d.get("namespace") or key[2], d.get("name"))
-        if dkey not in releases or dkey[2] != flux_ns:
-            reasons.append(f"spec.dependsOn {dkey[2]}/{dkey[3]} is not a helm application here")
-        deps.append(dkey[3])
-    if deps:
-        helm["dependsOn"] = sorted(deps)
+    if release:
+        helm["release"] = {k: release[k] for k in sorted(release)}
     app: dict = {"name": key[3]}
     if target:
         app["namespace"] = target
