@@ -98,11 +98,15 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
     ns = app.flux_namespace
     target = app.install_namespace
     spec: dict = settings(own)
-    spec.update({
-        "releaseName": own.releaseName or app.name,
-        "targetNamespace": target,
-        "storageNamespace": target,
-    })
+    if target != ns or own.releaseName or own.targetNamespace:
+        spec.update({
+            "releaseName": own.releaseName or app.name,
+            "targetNamespace": target,
+            "storageNamespace": target,
+        })
+    # else a release in the namespace it installs into: Flux's own defaults
+    # (release named after the HelmRelease, installed and stored in its
+    # namespace) say the same, and nothing is written (real-repos.md §3)
     spec.update(_chart(app, charts))
     if app.dependencies:
         spec["dependsOn"] = depends_on(app.dependencies, ns)
