@@ -13,9 +13,11 @@ import itertools
 import shutil
 
 import pytest
+import yaml
 
 import fluxsim
 import kptrepo
+from fn import load_cluster
 from helpers import EXAMPLES, example_dirs, need
 
 pytestmark = pytest.mark.e2e
@@ -33,6 +35,27 @@ def _tools():
     need("kubectl")
 
 
+def _outside(repo) -> set[tuple[str, str, str]]:
+    """(kind, namespace, name) of the objects outside its config that a Cluster
+    of the package names in dependsOn (docs/config.md: they must exist)."""
+    out = set()
+    for f in sorted(repo.rglob("*.yaml")):
+        if ".git" in f.parts:
+            continue
+        for doc in yaml.safe_load_all(f.read_text()):
+            if not isinstance(doc, dict) or doc.get("kind") != "Cluster" \
+                    or (doc.get("spec") or {}).get("profiles"):
+                continue  # fleet members are merged by the function only (none names outside)
+            cluster = load_cluster(doc)
+            for b in cluster.bundles():
+                out |= {("Kustomization", d.namespace or b.flux_namespace, d.name)
+                        for d in b.external_dependencies}
+                for app in b.applications:
+                    out |= {("HelmRelease", d.namespace or app.flux_namespace, d.name)
+                            for d in app.dependencies if not d.internal}
+    return out
+
+
 def _render_twice_and_simulate(repo, selected_below: str = "", first_changes=None):
     """Render, simulate every cluster, render again: returns {cluster: Simulation}.
     The package's own objects (below `selected_below`) are what `resources`
@@ -42,7 +65,8 @@ def _render_twice_and_simulate(repo, selected_below: str = "", first_changes=Non
     kptrepo.render(repo)
     if first_changes is not None:
         first_changes(kptrepo.status(repo).splitlines())
-    sims = {name: fluxsim.check(repo, directory, cluster=name, also=also)
+    sims = {name: fluxsim.check(repo, directory, cluster=name, also=also,
+                                outside=_outside(repo))
             for name, directory in kptrepo.cluster_dirs(repo).items()}
     kptrepo.commit(repo, "first render")
     kptrepo.render(repo)
