@@ -17,8 +17,7 @@ import yaml
 
 import fluxsim
 import kptrepo
-from fn import load_cluster
-from helpers import EXAMPLES, example_dirs, need
+from helpers import EXAMPLES, example_dirs, need, outside_objects
 
 pytestmark = pytest.mark.e2e
 
@@ -36,24 +35,8 @@ def _tools():
 
 
 def _outside(repo) -> set[tuple[str, str, str]]:
-    """(kind, namespace, name) of the objects outside its config that a Cluster
-    of the package names in dependsOn (docs/config.md: they must exist)."""
-    out = set()
-    for f in sorted(repo.rglob("*.yaml")):
-        if ".git" in f.parts:
-            continue
-        for doc in yaml.safe_load_all(f.read_text()):
-            if not isinstance(doc, dict) or doc.get("kind") != "Cluster" \
-                    or (doc.get("spec") or {}).get("profiles"):
-                continue  # fleet members are merged by the function only (none names outside)
-            cluster = load_cluster(doc)
-            for b in cluster.bundles():
-                out |= {("Kustomization", d.namespace or b.flux_namespace, d.name)
-                        for d in b.external_dependencies}
-                for app in b.applications:
-                    out |= {("HelmRelease", d.namespace or app.flux_namespace, d.name)
-                            for d in app.dependencies if not d.internal}
-    return out
+    return outside_objects(doc for f in sorted(repo.rglob("*.yaml")) if ".git" not in f.parts
+                           for doc in yaml.safe_load_all(f.read_text()))
 
 
 def _render_twice_and_simulate(repo, selected_below: str = "", first_changes=None):
