@@ -142,3 +142,23 @@ def need(tool: str) -> str:
     if path is None:
         pytest.skip(f"{tool} is not installed on this machine")
     return path
+
+
+def outside_objects(docs) -> set[tuple[str, str, str]]:
+    """(kind, namespace, name) of the objects outside its config that a Cluster
+    among `docs` names in dependsOn (docs/config.md: they must exist). Fleet
+    members with profiles are merged by the function only: none names one."""
+    from fn import load_cluster
+    out = set()
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("kind") != "Cluster" \
+                or (doc.get("spec") or {}).get("profiles"):
+            continue
+        cluster = load_cluster(doc)
+        for b in cluster.bundles():
+            out |= {("Kustomization", d.namespace or b.flux_namespace, d.name)
+                    for d in b.external_dependencies}
+            for app in b.applications:
+                out |= {("HelmRelease", d.namespace or app.flux_namespace, d.name)
+                        for d in app.dependencies if not d.internal}
+    return out

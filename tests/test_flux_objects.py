@@ -4,8 +4,8 @@ reference it makes resolves inside the output (or to what bootstrap creates)."""
 import pytest
 import yaml
 
-from helpers import (example_dirs, generated, is_flux, package_items, resource_list,
-                     run_doc, validate_flux)
+from helpers import (example_dirs, generated, is_flux, outside_objects, package_items,
+                     resource_list, run_doc, validate_flux)
 
 
 def outputs():
@@ -52,6 +52,7 @@ def test_every_reference_resolves(pkg):
     objs = generated(doc)
     have = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in objs}
     have |= bootstrap_sources(objs)
+    have |= outside_objects(package_items(pkg))  # dependsOn outside the config
     have |= {("ExternalArtifact", o["metadata"]["namespace"], a["name"]) for o in objs
              if o["kind"] == "ArtifactGenerator" for a in o["spec"]["artifacts"]}
     for o in objs:

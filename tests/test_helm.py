@@ -585,8 +585,12 @@ def test_examples_no_bundle_is_ready_before_its_releases(pkg):
                   if item_path(hr).startswith(path + "/")]
         checked = {c["name"] for c in ks["spec"].get("healthChecks", []) if c["kind"] == "HelmRelease"}
         assert ks["spec"].get("wait") is True or set(inside) <= checked, ks["metadata"]["name"]
-        # Flux cannot make a Kustomization depend on a HelmRelease
-        assert all(d["name"] in kustomizations(items) for d in ks["spec"].get("dependsOn", []))
+        # Flux cannot make a Kustomization depend on a HelmRelease: every entry names
+        # a bundle's Kustomization, or one outside the config (listed under "Must exist")
+        mine = {(o["metadata"]["name"], o["metadata"]["namespace"]) for o in kustomizations(items).values()}
+        named = {(hr["metadata"]["name"], hr["metadata"]["namespace"]) for hr in releases(items).values()}
+        for d in ks["spec"].get("dependsOn", []):
+            assert (d["name"], d["namespace"]) in mine or (d["name"], d["namespace"]) not in named, d
 
 
 def test_long_helm_timeout_in_a_short_bundle_is_a_warning():

@@ -13,10 +13,11 @@ import itertools
 import shutil
 
 import pytest
+import yaml
 
 import fluxsim
 import kptrepo
-from helpers import EXAMPLES, example_dirs, need
+from helpers import EXAMPLES, example_dirs, need, outside_objects
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +34,11 @@ def _tools():
     need("kubectl")
 
 
+def _outside(repo) -> set[tuple[str, str, str]]:
+    return outside_objects(doc for f in sorted(repo.rglob("*.yaml")) if ".git" not in f.parts
+                           for doc in yaml.safe_load_all(f.read_text()))
+
+
 def _render_twice_and_simulate(repo, selected_below: str = "", first_changes=None):
     """Render, simulate every cluster, render again: returns {cluster: Simulation}.
     The package's own objects (below `selected_below`) are what `resources`
@@ -42,7 +48,8 @@ def _render_twice_and_simulate(repo, selected_below: str = "", first_changes=Non
     kptrepo.render(repo)
     if first_changes is not None:
         first_changes(kptrepo.status(repo).splitlines())
-    sims = {name: fluxsim.check(repo, directory, cluster=name, also=also)
+    sims = {name: fluxsim.check(repo, directory, cluster=name, also=also,
+                                outside=_outside(repo))
             for name, directory in kptrepo.cluster_dirs(repo).items()}
     kptrepo.commit(repo, "first render")
     kptrepo.render(repo)
