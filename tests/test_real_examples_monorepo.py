@@ -107,9 +107,7 @@ EQUAL = sorted([f"Provider.{NOTIFICATION_GROUP} {ns}/alertmanager" for ns in NAM
 # Objects that differ, and in which fields (README.md says why).
 KS = f"Kustomization.{KUSTOMIZE_GROUP}"
 DIFFERENCES = {
-    **{f"HelmRelease.{HELM_GROUP} {r}": [
-        "spec.chartRef.namespace", "spec.releaseName", "spec.storageNamespace", "spec.targetNamespace"]
-       for r in RELEASES},
+    **{f"HelmRelease.{HELM_GROUP} {r}": ["spec.chartRef.namespace"] for r in RELEASES},
     **{f"Alert.{NOTIFICATION_GROUP} {ns}/alertmanager": ["spec.eventSources"] for ns in NAMESPACES},
     **{f"{KS} {k}": ["spec.healthChecks", "spec.patches", "spec.wait"] for k in (
         "media/bonob", "network/echo-server", "observability/kromgo",
@@ -145,11 +143,12 @@ def test_the_differences_change_nothing_flux_does(rendered):
         ns, name = r.split("/")
         release = rendered.objects[(HELM_GROUP, "HelmRelease", ns, name)]["spec"]
         assert {k: release[k] for k in patch} == patch
-        # Flux's defaults for a release without them, written out: the same
-        # release name and namespaces, the chart source in the release's namespace
-        assert (release["releaseName"], release["targetNamespace"], release["storageNamespace"],
-                release["chartRef"]["namespace"]) == (name, ns, ns, ns)
-        assert "releaseName" not in orig[(HELM_GROUP, "HelmRelease", ns, name)]["spec"]
+        # a release that installs where it lives leaves its name and namespaces
+        # to Flux, as the original does; the chart source is in the release's
+        # namespace, written out (every reference names its namespace)
+        for key in ("releaseName", "targetNamespace", "storageNamespace"):
+            assert key not in release and key not in orig[(HELM_GROUP, "HelmRelease", ns, name)]["spec"]
+        assert release["chartRef"]["namespace"] == ns
     for key, obj in rendered.objects.items():
         if key[:2] == (KUSTOMIZE_GROUP, "Kustomization") and show(key) in DIFFERENCES:
             spec, was = obj["spec"], orig[key]["spec"]

@@ -98,15 +98,17 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
     ns = app.flux_namespace
     target = app.install_namespace
     spec: dict = settings(own)
-    if target != ns or own.releaseName or own.targetNamespace:
+    if target != ns or own.targetNamespace:
         spec.update({
             "releaseName": own.releaseName or app.name,
             "targetNamespace": target,
             "storageNamespace": target,
         })
-    # else a release in the namespace it installs into: Flux's own defaults
-    # (release named after the HelmRelease, installed and stored in its
-    # namespace) say the same, and nothing is written (real-repos.md §3)
+    elif own.releaseName:
+        spec["releaseName"] = own.releaseName
+    # a release in the namespace it installs into leaves the rest to Flux's
+    # own defaults (release named after the HelmRelease, installed and stored
+    # in its namespace), which say the same (real-repos.md §3)
     spec.update(_chart(app, charts))
     if app.dependencies:
         spec["dependsOn"] = depends_on(app.dependencies, ns)
