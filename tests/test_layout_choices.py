@@ -16,7 +16,7 @@ import yaml
 
 import fluxsim
 import kptrepo
-from helpers import BIN, EXAMPLES, example_dirs, item_path, need
+from helpers import BIN, EXAMPLES, example_dirs, item_path, need, outside_objects, package_items
 from layoutcase import (HELM_APP as HELM, cluster, item, key, lists, messages, objects,
                         path_of, paths, rerun, run)
 
@@ -423,8 +423,9 @@ def test_render_directory_is_sound_under_flux(tmp_path, pkg):
     # the repository around the tree: directories the package keeps by hand
     # (an external bundle on the tree's own source applies one)
     shutil.copytree(pkg, tmp_path, dirs_exist_ok=True)
+    outside = outside_objects(package_items(pkg))  # dependsOn outside the config: must exist
     for name, directory in kptrepo.cluster_dirs(pkg).items():
-        assert fluxsim.check(tmp_path, directory, cluster=name).followed
+        assert fluxsim.check(tmp_path, directory, cluster=name, outside=outside).followed
 
 
 @pytest.mark.e2e
