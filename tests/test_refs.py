@@ -167,6 +167,20 @@ def test_an_external_bundle_without_source_takes_the_tree_source():
     assert ks["path"] == "./legacy/apps"
 
 
+def test_an_external_bundle_without_source_finds_a_declared_tree_source_in_its_namespace():
+    """The tree's source declared in spec.sources with a namespace: a bundle
+    that names no source finds it there, as one that names it does."""
+    config = with_bundles({"name": "implicit", "path": "./a"},
+                          {"name": "named", "path": "./b", "source": "fleet"},
+                          flux={"sourceRef": {"name": "fleet"}})
+    config["spec"]["sources"] = [{"name": "fleet", "namespace": "sources",
+                                  "git": {"url": "https://example.com/fleet.git"}}]
+    objs, _ = render(config)
+    ks = by_kind(objs, "Kustomization")
+    want = {"kind": "GitRepository", "name": "fleet", "namespace": "sources"}
+    assert ks["implicit"]["spec"]["sourceRef"] == ks["named"]["spec"]["sourceRef"] == want
+
+
 def test_the_tree_source_follows_spec_flux_source_ref_and_can_be_named():
     config = with_bundles({"name": "legacy", "path": "./legacy", "source": "fleet"},
                           flux={"sourceRef": {"kind": "OCIRepository", "name": "fleet"}})

@@ -208,8 +208,7 @@ def chart_users(apps: list[Application], charts: ChartSources) -> dict[tuple[str
 def tree_source_namespace(cluster: Cluster) -> str:
     """Where the source holding the tree lives: a declared source's namespace,
     else spec.flux.namespace (bootstrap creates it there)."""
-    src = cluster.sources.get(cluster.source_ref.name)
-    return src.namespace if src is not None else cluster.namespace
+    return cluster.source_use(None).namespace
 
 
 def tree_source_namespace_of(bundle: Bundle) -> str:

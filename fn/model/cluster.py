@@ -439,10 +439,12 @@ class Cluster:
         """What a source name of the config names (None: the tree's own
         source), or None when it names nothing: a declared Flux source
         first, then the tree's own source by its name, then an artifact."""
+        if name is None:
+            name = self.source_ref.name
         if name in self.sources:
             src = self.sources[name]
             return SourceUse(src.kind, name, src, src.namespace, tree=name == self.source_ref.name)
-        if name is None or name == self.source_ref.name:  # bootstrap makes it
+        if name == self.source_ref.name:  # bootstrap makes it
             return SourceUse(self.source_ref.kind, self.source_ref.name, None, self.namespace,
                              tree=True)
         if name in self.artifacts:  # an ExternalArtifact lives beside its generator
