@@ -28,10 +28,10 @@ class Generated:
 
     @property
     def given(self) -> bool:
-        """The object is the user's own (an inline manifest or a selected
-        item), not one kure-fn builds."""
-        return self.role == "selected" or (self.role == "app" and (self.owner.helm is None
-                                                                   or self.stage is not None))
+        """The object is the user's own (an inline manifest, a selected item,
+        or an inline Namespace written as a "namespace"), not one kure-fn builds."""
+        return self.role == "selected" or (self.role == "namespace" and self.owner is not None) \
+            or (self.role == "app" and (self.owner.helm is None or self.stage is not None))
 
 
 def app_objects(app, objects: list[dict]) -> list[Generated]:

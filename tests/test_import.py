@@ -53,7 +53,7 @@ def imported(repo: Path, sync_path: str, name: str) -> tuple[str, str]:
 ROUND_TRIPS = {
     (EXAMPLE.name, "clusters/production", "production"): (14, 16),
     (EXAMPLE.name, "clusters/staging", "staging"): (14, 16),
-    (HOMEOPS.name, "kubernetes/flux/cluster", "home"): (532, 632),
+    (HOMEOPS.name, "kubernetes/flux/cluster", "home"): (548, 632),
 }
 
 
@@ -133,8 +133,7 @@ def test_the_report_names_each_object_once_with_its_reason():
             "are read into the bundles that use them") in report
     objects = [line.split(": ")[2] for line in lines]
     assert len(objects) == len(set(objects))
-    podinfo = next(line for line in lines if "HelmRelease podinfo/podinfo" in line)
-    assert "kept as a manifest" in podinfo and "targetNamespace and storageNamespace" in podinfo
+    assert "HelmRelease" not in report  # each one is a helm application, rendered equal
 
 
 # -- small repositories: mapping and bad inputs --------------------------------------------
@@ -191,10 +190,11 @@ def test_a_release_whose_every_field_has_a_form_is_a_helm_application(tmp_path):
     assert config["spec"]["sources"] == [{"name": "charts", "helm": {
         "url": "https://charts.example.com", "interval": "1h"}}]
     bundle = config["spec"]["nodes"][0]["bundles"][0]
-    assert bundle["name"] == "apps" and set(bundle) == {"name", "applications"}
+    assert bundle["name"] == "apps"  # one bundle: its settings stay its own, no defaults
+    assert set(bundle) == {"name", "applications", "retryInterval", "timeout"}
     apps = {a["name"]: a for a in bundle["applications"]}
     assert apps["web"] == {"name": "web", "namespace": "web", "helm": {
-        "chart": "web", "version": "1.2.3", "source": "charts", "interval": "10m",
+        "chart": "web", "version": "1.2.3", "source": "charts",  # interval: kure-fn's 10m
         "values": {"replicas": 2}}}
     assert apps["web-manifests"]["manifests"] == [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "b"}}]
@@ -256,8 +256,9 @@ def test_a_kustomization_on_a_declared_source_is_an_external_bundle(tmp_path):
     spec = yaml.safe_load(text)["spec"]
     assert spec["sources"] == [{"name": "podinfo", "git": {
         "url": "https://github.com/org/podinfo", "tag": "v1", "interval": "5m"}}]
-    assert spec["nodes"][0]["bundles"] == [{"name": "podinfo", "path": "deploy",
-                                            "source": "podinfo"}]
+    assert spec["nodes"][0]["bundles"] == [{"name": "podinfo", "path": "deploy",  # no defaults
+                                            "retryInterval": "2m", "source": "podinfo",  # for one
+                                            "timeout": "5m"}]
     assert report == ""
 
 

@@ -121,6 +121,33 @@ def test_objects_live_in_their_flux_namespace_and_references_name_the_target_nam
     assert path_of(doc, "Namespace", "media") == "clusters/prod/flux-system/cluster-namespace-media.yaml"
 
 
+def test_an_inline_namespace_of_a_flux_namespace_is_the_one_written_in_flux_system():
+    """Its labels and annotations kept (pod security, prune: disabled), applied
+    by the bootstrap sync before the Kustomization in it, not by its bundle."""
+    labelled = {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "media", "labels": {"pod-security.kubernetes.io/enforce":
+                                                         "privileged"},
+                             "annotations": {"kustomize.toolkit.fluxcd.io/prune": "disabled"}}}
+    doc = doc_of(spec({"name": "media", "fluxNamespace": "media", "bundles": [
+        {"name": "jellyfin", "applications": [
+            {"name": "namespace", "manifests": [labelled]}, helm_app("jellyfin")]}]}))
+    [ns] = objects(doc, "Namespace")
+    assert ns["metadata"]["labels"] == labelled["metadata"]["labels"]
+    assert ns["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/prune"] == "disabled"
+    assert path_of(doc, "Namespace", "media") == \
+        "clusters/prod/flux-system/cluster-namespace-media.yaml"
+
+
+def test_two_inline_namespaces_of_one_flux_namespace_are_an_error():
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "media"}}
+    doc = run(cluster(spec=spec({"name": "media", "fluxNamespace": "media", "bundles": [
+        {"name": "a", "applications": [{"name": "ns", "manifests": [ns]}]},
+        {"name": "b", "applications": [{"name": "ns2", "manifests": [ns]}]}]})), ok=False)
+    [message] = errors(doc).values()
+    assert "spec.nodes[0].bundles[0].applications[0].manifests[0]" in message
+    assert "spec.nodes[0].bundles[1].applications[0].manifests[0]" in message
+
+
 def test_chart_sources_are_one_per_namespace_and_url_with_one_name():
     doc = doc_of(spec({"name": "n", "bundles": [{"name": "b", "applications": [
         helm_app("a"), helm_app("b"), helm_app("c", fluxNamespace="media"),

@@ -49,8 +49,7 @@ class ResourceGenerator(BundleGenerator):
                    for obj in charts.objects(apps))
         out.extend(tree_source_copies(cluster, bundles))
         out.extend(platform_objects(cluster, bundles))
-        out.extend(namespace_objects(cluster, out))
-        return out
+        return with_namespaces(cluster, out)
 
     # -- the Flux Kustomization of a bundle ------------------------------------
     def kustomization(self, bundle: Bundle, plan: TreePlan,
@@ -234,21 +233,43 @@ def tree_source_copies(cluster: Cluster, bundles: list[Bundle]) -> list[Generate
             if (obj := tree_source_copy(cluster, ns)) is not None]
 
 
-def namespace_objects(cluster: Cluster, generated: list[Generated]) -> list[Generated]:
-    """A Namespace for every namespace other than spec.flux.namespace that
-    holds a Flux object kure-fn writes (fluxNamespace, a source's namespace).
-    They sit in flux-system/, applied by the bootstrap sync before the
-    Kustomizations and sources in them (Flux applies Namespaces first); a
-    Namespace in a bundle would come too late for the bundle's own
-    Kustomization. A tenant's namespaces come with its RBAC (fn.flux.tenants)."""
+def with_namespaces(cluster: Cluster, generated: list[Generated]) -> list[Generated]:
+    """`generated` with a Namespace for every namespace other than
+    spec.flux.namespace that holds a Flux object kure-fn writes (fluxNamespace,
+    a source's namespace). They sit in flux-system/, applied by the bootstrap
+    sync before the Kustomizations and sources in them (Flux applies
+    Namespaces first); a Namespace in a bundle would come too late for the
+    bundle's own Kustomization. An inline Namespace manifest of such a
+    namespace is the one written there (its labels, annotations and spec as
+    given), and not in its bundle. A tenant's namespaces come with its RBAC
+    (fn.flux.tenants)."""
     where = cluster.flux_namespaces()
     if not where:
-        return []
+        return generated
     needed = {g.obj["metadata"]["namespace"] for g in generated
               if g.role != "app" or g.owner.helm is not None}
-    return [Generated({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
-                      "namespace", None, path=where[ns])
-            for ns in sorted(needed & set(where) - tenant_namespaces(cluster))]
+    wanted = needed & set(where) - tenant_namespaces(cluster)
+    given: dict[str, Generated] = {}
+    out = []
+    for g in generated:
+        name = _namespace_name(g)
+        if name in wanted and name not in given:  # a second one: fn.collisions says so
+            given[name] = Generated(g.obj, "namespace", g.owner, path=g.path)
+        else:
+            out.append(g)
+    return out + [given.get(ns) or Generated({"apiVersion": "v1", "kind": "Namespace",
+                                              "metadata": {"name": ns}}, "namespace", None,
+                                             path=where[ns])
+                  for ns in sorted(wanted)]
+
+
+def _namespace_name(g: Generated) -> str | None:
+    """The name of an inline Namespace manifest (not of helm.pre / helm.post)."""
+    obj = g.obj
+    if g.role == "app" and g.stage is None and obj.get("kind") == "Namespace" \
+            and obj.get("apiVersion") == "v1":
+        return obj["metadata"]["name"]
+    return None
 
 
 def effective_wait(bundle: Bundle) -> bool:

@@ -19,7 +19,7 @@ def validate(cluster: Cluster) -> list[Problem]:
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
                  _oci_sources, _ordering, _helm_timeouts, _bootstrap,
                  _release_health_checks, _values_from_namespaces, _cross_namespace_refs,
-                 _namespace_manifests, tenant_rules, _source_watcher,
+                 tenant_rules, _source_watcher,
                  _notifications, _image_automation):
         rule(cluster, problems)
     problems += overlays.validate(cluster)
@@ -325,24 +325,6 @@ def references(cluster: Cluster):
             for d in app.dependencies:
                 yield (f"{app.path}.helm.dependsOn[{d.index}]", hr, app.flux_namespace,
                        f"HelmRelease {d.name!r}", d.namespace or app.flux_namespace)
-
-
-def _namespace_manifests(cluster: Cluster, problems: list[Problem]) -> None:
-    """kure-fn writes the Namespace of every fluxNamespace into flux-system/
-    (`generator.namespace_objects`); the same Namespace inline would be
-    applied twice, and from a bundle too late."""
-    where = cluster.flux_namespaces()
-    if not where:
-        return
-    for app in cluster.applications():
-        for i, m in enumerate(app.spec.manifests):
-            name = m["metadata"]["name"]
-            if m.get("apiVersion") == "v1" and m.get("kind") == "Namespace" and name in where:
-                problems.append(Problem(
-                    f"{app.path}.manifests[{i}]",
-                    f"kure-fn writes Namespace {name!r} itself, into the cluster's flux-system "
-                    f"directory, because Flux objects live there ({where[name]}): they need it "
-                    "before any bundle is applied; remove this manifest"))
 
 
 def _source_watcher(cluster: Cluster, problems: list[Problem]) -> None:

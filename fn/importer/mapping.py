@@ -112,9 +112,6 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     names = _bundle_names(tree, external)
     helm_apps, declared = _helm_and_sources(tree, flux_ns, sources, out)
     declared.update({s: sources[s] for s in external.values()})
-    bundles: dict[str, list[dict]] = {}  # node -> bundles
-    flux_namespaces = ({k[2] for k in names} | {k[2] for k in helm_apps}
-                       | {k[2] for k in declared}) - {flux_ns}
     specs: dict[Key, dict] = {}
     for key, applier in tree.appliers.items():
         if key == tree.root:
@@ -124,33 +121,43 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
         path = str((tree.external[key].obj.get("spec") or {}).get("path") or ".")
         specs[key] = {**_bundle(tree.external[key].obj, names, flux_ns, out),
                       "path": path.removeprefix("./") or ".", "source": skey[3]}
-    defaults = _defaults(list(specs.values()))
+    releases: dict[Key, list[Key]] = {}  # applier -> its HelmReleases
+    plain: dict[Key, list[dict]] = {}    # applier -> its other objects
     for key, applier in tree.appliers.items():
         objects = [(k, o) for k, o in applier.keyed() if _keep_object(k, tree, names, out)]
-        if key == tree.root:
-            bundle: dict = {"name": ROOT_BUNDLE}
-        else:
-            bundle = _with_defaults(specs[key], defaults)
+        releases[key] = [k for k, _ in objects if k in helm_apps]
+        plain[key] = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared]
+    _home_namespaces(plain, releases, tree.root,
+                     ({k[2] for k in specs} | {k[2] for k in helm_apps}
+                      | {k[2] for k in declared}) - {flux_ns})
+    placed: list[tuple[str, dict, list[dict], bool]] = []  # node, bundle, apps, is the root
+    for key in tree.appliers:
         home = flux_ns if key == tree.root else key[2]
-        apps = [_placed(helm_apps[k], k[2], home) for k, _ in objects if k in helm_apps]
-        plain = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared
-                 and not _written_namespace(k, o, flux_namespaces, out)]
-        apps += _manifest_apps(plain, {a["name"] for a in apps})
+        apps = [_placed(helm_apps[k], k[2], home) for k in releases[key]]
+        apps += _manifest_apps(plain[key], {a["name"] for a in apps})
         if key == tree.root and not apps:
             continue  # nothing of its own beside Kustomizations and sources
-        if apps:
-            bundle["applications"] = sorted(apps, key=lambda a: a["name"])
         node = FLUX_NODE if key == tree.root or key[2] == flux_ns else key[2]
-        bundles.setdefault(node, []).append(bundle)
+        placed.append((node, {"name": ROOT_BUNDLE} if key == tree.root else specs[key],
+                       sorted(apps, key=lambda a: a["name"]), key == tree.root))
     for key in external:
-        bundles.setdefault(FLUX_NODE if key[2] == flux_ns else key[2], []).append(
-            _with_defaults(specs[key], defaults))
+        placed.append((FLUX_NODE if key[2] == flux_ns else key[2], specs[key], [], False))
+    top, own, effective = _levels(placed)
+    bundles: dict[str, list[dict]] = {}  # node -> bundles
+    for node, bundle, apps, root in placed:
+        releases = any("helm" in a for a in apps)
+        written = bundle if root else _with_defaults(bundle, effective[node][0], releases)
+        if apps:
+            written = {**written, "applications": [_helm_with_defaults(a, effective[node][1])
+                                                   for a in apps]}
+        bundles.setdefault(node, []).append(written)
     spec: dict = {}
-    if defaults:
-        spec["flux"] = {"defaults": defaults}
+    if top:
+        spec["flux"] = {"defaults": top}
     if declared:
         spec["sources"] = [declared[k] for k in sorted(declared, key=lambda k: declared[k]["name"])]
     spec["nodes"] = [{"name": n, **({} if n == FLUX_NODE else {"fluxNamespace": n}),
+                      **({"defaults": own[n]} if own.get(n) else {}),
                       "bundles": sorted(bs, key=lambda b: b["name"])}
                      for n, bs in sorted(bundles.items())]
     out.config = {"apiVersion": API_VERSION, "kind": KIND,
@@ -230,36 +237,89 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
     return bundle
 
 
-def _defaults(bundles: list[dict]) -> dict:
-    """The value most bundles share, for each defaulted field, where it is
-    not kure-fn's own default. A field kure-fn leaves unset (no default of its
-    own) becomes a default only when every bundle sets it: a bundle cannot
-    unset a default."""
+# settings a default may give: a bundle's (typed, else in the defaults' `kustomization`
+# overlay) and a helm application's; with the model's own defaults
+BUNDLE_SHARED = DEFAULTED + ("patches", "targetNamespace")
+HELM_SHARED = ("interval", "timeout", "createNamespace", "crds", "remediation", "strategy",
+               "driftDetection", "maxHistory", "upgrade", "serviceAccountName", "suspend")
+HELM_MODEL_DEFAULTS = {"interval": "10m", "createNamespace": True}
+UNSET = object()
+
+
+def _levels(placed: list) -> tuple[dict, dict[str, dict], dict[str, tuple[dict, dict]]]:
+    """The defaults: spec.flux.defaults, each node's own `defaults`, and
+    what each node's bundles and helm applications inherit (bundle settings,
+    helm settings). A value becomes a default where most of the level's
+    bundles (applications) share it, never where one of them would get a
+    value it does not have (a default cannot be unset)."""
+    bundles = [(n, b) for n, b, _, root in placed if not root]
+    helms = [(n, a["helm"]) for n, _, apps, _ in placed for a in apps if "helm" in a]
+    top_b = _shared([b for _, b in bundles], BUNDLE_SHARED, MODEL_DEFAULTS)
+    top_h = _shared([h for _, h in helms], HELM_SHARED, HELM_MODEL_DEFAULTS)
+    top = _as_defaults(top_b, top_h)
+    own, effective = {}, {}
+    for node in {n for n, *_ in placed}:
+        inherited_b, inherited_h = {**MODEL_DEFAULTS, **top_b}, {**HELM_MODEL_DEFAULTS, **top_h}
+        node_b = _shared([b for n, b in bundles if n == node], BUNDLE_SHARED, inherited_b)
+        node_h = _shared([h for n, h in helms if n == node], HELM_SHARED, inherited_h)
+        own[node] = _as_defaults(node_b, node_h)
+        effective[node] = ({**inherited_b, **node_b}, {**inherited_h, **node_h})
+    return top, own, effective
+
+
+def _shared(items: list[dict], keys: tuple, inherited: dict) -> dict:
+    """For each key, the value most `items` have (their own, else the
+    inherited one), when it beats the inherited value, two items at least
+    share it, and every item has a value."""
     out = {}
-    for k in DEFAULTED:
-        values = Counter(repr(b[k]) for b in bundles if k in b)
-        if not values or (k not in MODEL_DEFAULTS and any(k not in b for b in bundles)):
+    for k in keys:
+        values = [item.get(k, inherited.get(k, UNSET)) for item in items]
+        if not values or any(v is UNSET for v in values):
             continue
-        best = max(values.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        value = next(b[k] for b in bundles if k in b and repr(b[k]) == best)
-        if value != MODEL_DEFAULTS.get(k):
-            out[k] = value
+        counts = Counter(repr(v) for v in values)
+        best, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+        if n < 2 or n <= counts.get(repr(inherited.get(k, UNSET)), 0):
+            continue
+        out[k] = next(v for v in values if repr(v) == best)
     return out
 
 
-def _with_defaults(bundle: dict, defaults: dict) -> dict:
-    """The bundle's fields where they differ from the defaults, keys in the
-    order kure-fn writes them (sorted), so that the import of a render is the
-    same config."""
+def _as_defaults(bundle: dict, helm: dict) -> dict:
+    """Shared settings as a `defaults` level: typed bundle settings, the
+    others in its `kustomization` overlay, helm settings under `helm`."""
+    out = {k: bundle[k] for k in DEFAULTED if k in bundle}
+    overlay = {k: bundle[k] for k in BUNDLE_SHARED if k in bundle and k not in DEFAULTED}
+    if overlay:
+        out["kustomization"] = overlay
+    if helm:
+        out["helm"] = dict(helm)
+    return out
+
+
+def _with_defaults(bundle: dict, inherited: dict, releases: bool) -> dict:
+    """The bundle's fields where they differ from what it inherits, keys in
+    the order kure-fn writes them (sorted), so that the import of a render is
+    the same config. `releases`: the bundle has helm applications."""
     out = {"name": bundle["name"]}
     for k, v in sorted(bundle.items()):
-        effective = defaults.get(k, MODEL_DEFAULTS.get(k))
+        effective = inherited.get(k, UNSET)
         if k == "wait" and bundle.get("healthChecks"):
             effective = False  # kure-fn: unset wait with healthChecks is false
-        if k in DEFAULTED and v == effective:
+        if k == "wait" and v is False and releases and not bundle.get("healthChecks"):
+            effective = UNSET  # only its own wait: false keeps kure-fn's release health checks off
+        if k in BUNDLE_SHARED and v == effective:
             continue
         out[k] = _sorted(v)
     return out
+
+
+def _helm_with_defaults(app: dict, inherited: dict) -> dict:
+    """A helm application without the settings it inherits."""
+    if "helm" not in app:
+        return app
+    helm = {k: v for k, v in app["helm"].items()
+            if not (k in HELM_SHARED and v == inherited.get(k, UNSET))}
+    return {**app, "helm": helm}
 
 
 def _sorted(value):
@@ -334,14 +394,25 @@ def _placed(app: dict, namespace: str, home: str) -> dict:
             **{k: v for k, v in app.items() if k != "name"}}
 
 
-def _written_namespace(key: Key, obj: dict, flux_namespaces: set[str], out: Mapped) -> bool:
-    """A Namespace of a fluxNamespace: kure-fn writes it (bare) itself."""
-    if key[:2] != ("", "Namespace") or key[3] not in flux_namespaces:
-        return False
-    if _clean(obj) != {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": key[3]}}:
-        out.differs.append(f"{show(key)}: kure-fn writes the Namespace of a fluxNamespace "
-                           "itself, with no labels, annotations or spec")
-    return True
+def _home_namespaces(plain: dict[Key, list[dict]], releases: dict[Key, list[Key]], root: Key,
+                     flux_namespaces: set[str]) -> None:
+    """The Namespace of a fluxNamespace goes to one place whoever applied it
+    (kure-fn writes it into flux-system/, fn.flux.generator.with_namespaces,
+    so a render applies it from there): the first bundle whose Kustomization
+    lives in it, else the bundle of the first HelmRelease there. The import
+    of a render is then the same config."""
+    homes: dict[str, Key] = {}
+    for key in sorted(k for k in plain if k != root):
+        homes.setdefault(key[2], key)
+    for release, applier in sorted((r, k) for k, rs in releases.items() for r in rs):
+        homes.setdefault(release[2], applier)
+    for key in plain:
+        for obj in list(plain[key]):
+            name = (obj.get("metadata") or {}).get("name")
+            if (group_of(obj), obj.get("kind")) == ("", "Namespace") and name in flux_namespaces \
+                    and homes.get(name, key) != key:
+                plain[key].remove(obj)
+                plain[homes[name]].append(obj)
 
 
 def _order(obj: dict) -> tuple:
@@ -465,7 +536,7 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     if reasons:
         return None, "; ".join(reasons)
     return {"name": key[3], **({"namespace": key[2]} if key[2] != flux_ns else {}),
-            kind: body, **({"spec": overlay} if overlay else {})}, ""
+            kind: _sorted(body), **({"spec": _sorted(overlay)} if overlay else {})}, ""
 
 
 def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | None, list[str]]:
@@ -479,10 +550,20 @@ def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | No
         reasons.append("metadata labels or annotations have no form")
     release: dict = {k: copy.deepcopy(v) for k, v in spec.items() if k not in HELM_RELEASE_SPEC}
     target = spec.get("targetNamespace")
-    if not target or spec.get("storageNamespace") != target:
-        reasons.append("kure-fn writes targetNamespace and storageNamespace (the same)")
-    if not spec.get("releaseName"):
-        reasons.append("kure-fn writes releaseName")
+    release_name = spec.get("releaseName")
+    if target:  # kure-fn writes releaseName, targetNamespace and storageNamespace together
+        if spec.get("storageNamespace") != target:
+            reasons.append("kure-fn writes storageNamespace equal to targetNamespace")
+        if not release_name:
+            reasons.append("kure-fn writes releaseName with targetNamespace (Flux's default "
+                           "is <targetNamespace>-<name>)")
+        if target == key[2]:  # in its own namespace kure-fn writes it only when told to
+            helm["targetNamespace"] = target
+    else:  # a release in its own namespace: Flux's defaults, as kure-fn writes it
+        if release_name:
+            helm["releaseName"] = release_name
+        if spec.get("storageNamespace"):
+            release["storageNamespace"] = spec["storageNamespace"]
     source_key = None
     if spec.get("chartRef"):
         ref = spec["chartRef"]
@@ -503,7 +584,9 @@ def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | No
         if chart.get("version"):
             helm["version"] = chart["version"]
     source = sources.get(source_key) if source_key else None
-    if source is None:
+    if source is None and source_key and "${" in str(source_key[3]):
+        reasons.append(f"its chart source's name {source_key[3]} holds a postBuild variable")
+    elif source is None:
         reasons.append("its chart source is not in this repository")
     elif "reason" in source:
         reasons.append(f"its chart source {show(source_key)} {source['reason']}")
@@ -550,11 +633,12 @@ def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | No
     if spec.get("valuesFrom"):
         helm["valuesFrom"] = copy.deepcopy(spec["valuesFrom"])
     if release:
-        helm["release"] = {k: release[k] for k in sorted(release)}
-    app: dict = {"name": key[3]}
-    if target:
-        app["namespace"] = target
-    if spec.get("releaseName") and spec["releaseName"] != key[3]:
-        helm["releaseName"] = spec["releaseName"]
+        helm["release"] = release
+    # keys as kure-fn writes them (sorted; helm values as given), so that the
+    # import of a render is the same config
+    helm = {k: v if k == "values" else _sorted(v) for k, v in helm.items()}
+    app: dict = {"name": key[3], "namespace": target or key[2]}
+    if target and release_name and release_name != key[3]:
+        helm["releaseName"] = release_name
     app["helm"] = helm
     return app, source_key, reasons

@@ -44,7 +44,7 @@ def stamp(g: Generated, cluster_name: str) -> dict:
     meta = dict(obj.get("metadata") or {})
     anns = dict(meta.get("annotations") or {})
     anns[OWNER] = cluster_name
-    user_manifest = g.given and g.role == "app"
+    user_manifest = g.given and g.role != "selected"
     meta["annotations"] = anns if user_manifest else dict(sorted(anns.items()))
     if not user_manifest:  # Kubernetes' usual order: name, namespace, labels, annotations
         first = ("name", "namespace", "labels", "annotations")
