@@ -331,3 +331,68 @@ def test_help_names_the_command():
     assert "kure-fn import SYNC_PATH" in kure_fn("--help").stdout
     proc = kure_fn("import", "--help")
     assert proc.returncode == 0 and "--repo DIR" in proc.stdout and "docs/import.md" in proc.stdout
+
+
+def test_shared_settings_become_defaults_and_own_namespace_releases_stay_flux_defaults(tmp_path):
+    """Three bundles in `media`, each with a release in its own namespace
+    (no targetNamespace, releaseName or storageNamespace: Flux's defaults)."""
+    files = {"clusters/c/source.yaml": HELM_SOURCE}
+    releases = {}
+    for name in ("a", "b", "c"):
+        files[f"clusters/c/{name}.yaml"] = (
+            ks(name, f"./apps/{name}").replace("namespace: flux-system}", "namespace: media}", 1)
+            .replace("name: flux-system}", "name: flux-system, namespace: flux-system}")
+            .replace("  wait: true\n", "  targetNamespace: media\n"))
+        releases[name] = (
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+            f"metadata: {{name: {name}}}\n"
+            "spec:\n  interval: 30m\n  chart:\n    spec:\n      chart: web\n"
+            "      version: 1.2.3\n"
+            "      sourceRef: {kind: HelmRepository, name: charts, namespace: flux-system}\n")
+        files[f"apps/{name}/release.yaml"] = releases[name]
+    repo = write(tmp_path / "repo", files)
+    text, report = imported(repo, "clusters/c", "c")
+    spec = yaml.safe_load(text)["spec"]
+    assert spec["flux"]["defaults"] == {
+        "retryInterval": "2m", "timeout": "5m", "wait": False,
+        "kustomization": {"targetNamespace": "media"},
+        "helm": {"interval": "30m", "createNamespace": False}}
+    [node] = spec["nodes"]
+    assert (node["name"], node["fluxNamespace"]) == ("media", "media")
+    assert "defaults" not in node  # the cluster's say it all
+    for bundle in node["bundles"]:
+        assert "targetNamespace" not in bundle and "interval" not in bundle
+        assert bundle["wait"] is False  # its own: a default's would add release health checks
+        [app] = bundle["applications"]
+        assert app == {"name": bundle["name"], "namespace": "media",
+                       "helm": {"chart": "web", "version": "1.2.3", "source": "charts"}}
+    assert report.count("differs") == 3 and "HelmRelease" not in report  # wait: false only
+    (tmp_path / "c.yaml").write_text(text)
+    assert kure_fn("render", str(tmp_path / "c.yaml"), "-o", str(tmp_path / "out")).returncode == 0
+    for name, original in releases.items():
+        [path] = (tmp_path / "out").rglob(f"media-helmrelease-{name}.yaml")
+        rendered = yaml.safe_load(path.read_text())
+        want = yaml.safe_load(original)["spec"]
+        assert rendered["spec"] == want
+        assert rendered["metadata"]["namespace"] == "media"
+
+
+def test_a_value_the_bundles_of_one_node_share_is_that_nodes_default(tmp_path):
+    files = {}
+    for name, ns in (("a", "media"), ("b", "media"), ("x", "flux-system"), ("y", "flux-system")):
+        text = ks(name, f"./apps/{name}").replace("name: flux-system}",
+                                                  "name: flux-system, namespace: flux-system}")
+        if ns == "media":
+            text = text.replace("namespace: flux-system}", "namespace: media}", 1).replace(
+                "  interval: 10m\n", "  interval: 1h\n  targetNamespace: media\n")
+        files[f"clusters/c/{name}.yaml"] = text
+        files[f"apps/{name}/cm.yaml"] = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
+    text, report = imported(write(tmp_path, files), "clusters/c", "c")
+    spec = yaml.safe_load(text)["spec"]
+    nodes = {n["name"]: n for n in spec["nodes"]}
+    assert spec["flux"]["defaults"] == {"retryInterval": "2m", "timeout": "5m"}
+    assert nodes["media"]["defaults"] == {"interval": "1h",
+                                          "kustomization": {"targetNamespace": "media"}}
+    assert "defaults" not in nodes["cluster"]  # kure-fn's own: interval 10m, wait true
+    assert all(set(b) == {"name", "applications"} for n in nodes.values() for b in n["bundles"])
+    assert report == ""
