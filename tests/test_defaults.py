@@ -143,6 +143,36 @@ def test_health_checks_without_wait_still_mean_wait_false_whatever_the_defaults(
     assert spec["wait"] is False and spec["healthChecks"][0] == check
 
 
+def test_a_null_in_a_kustomization_overlay_leaves_the_field_to_flux():
+    """wait: null writes no wait (Flux: false); the bundle's own null is its
+    wait: false (no health checks added), a default's is a default's."""
+    own = ks(cluster([{"name": "apps", "bundles": [web(kustomization={"wait": None})]}]))
+    assert "wait" not in own and "healthChecks" not in own
+    inherited = ks(cluster([{"name": "apps", "bundles": [web()]}],
+                           {"kustomization": {"wait": None}}))
+    assert "wait" not in inherited
+    assert [c["name"] for c in inherited["healthChecks"]] == ["web"]
+    closer = ks(cluster([{"name": "apps", "defaults": {"wait": True}, "bundles": [web()]}],
+                        {"kustomization": {"wait": None}}))
+    assert closer["wait"] is True and "healthChecks" not in closer
+    checked = ks(cluster([{"name": "apps", "bundles": [web(
+        kustomization={"wait": None},
+        healthChecks=[{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}])]}]))
+    assert "wait" not in checked  # with health checks: the releases join them, as under false
+    assert [c["kind"] for c in checked["healthChecks"]] == ["Deployment", "HelmRelease"]
+
+
+def test_a_null_cannot_leave_out_what_flux_requires_nor_appear_in_other_overlays():
+    found = errors(cluster([{"name": "apps", "bundles": [
+        web(kustomization={"prune": None, "interval": None},
+            helm={"release": {"timeout": None}})]}], {"kustomization": {"wait": None}}))
+    path = "spec.nodes[0].bundles[0]"
+    assert "required by Flux" in found[f"{path}.kustomization.prune"]
+    assert "required by Flux" in found[f"{path}.kustomization.interval"]
+    assert f"{path}.applications[0].helm.release.timeout" in found
+    assert not any(p.startswith("spec.flux") for p in found)
+
+
 # -- helm ----------------------------------------------------------------------------
 
 def test_helm_defaults_closest_wins_typed_or_release_overlay():

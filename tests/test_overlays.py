@@ -181,8 +181,11 @@ def test_the_overlay_definitions_for_editors():
     assert "values" not in hr["properties"] and "upgrade" in hr["properties"]
     assert "path" not in defs["FluxInstanceOverlay"]["properties"]["sync"]["properties"]
     k = defs["KustomizationOverlay"]
-    assert k["properties"]["healthChecks"]["items"]["required"] == ["kind", "name"]
-    assert k["properties"]["postBuild"]["properties"]["substitute"]["additionalProperties"] == {"type": "string"}
+    assert k["properties"]["interval"]["type"] == "string"  # required by Flux: no null
+    wait, checks, post = (k["properties"][f]["anyOf"] for f in ("wait", "healthChecks", "postBuild"))
+    assert wait == [{"type": "boolean", "description": wait[0]["description"]}, {"type": "null"}]
+    assert checks[0]["items"]["required"] == ["kind", "name"]
+    assert post[0]["properties"]["substitute"]["additionalProperties"] == {"type": "string"}
 
 
 # -- typed Flux fields ----------------------------------------------------------------

@@ -109,7 +109,7 @@ class ResourceGenerator(BundleGenerator):
         spec = deep_merge(deep_merge(bundle.node.kustomization_defaults, spec),
                           s.kustomization or {})
         return canonical({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
-                          "metadata": meta, "spec": spec})
+                          "metadata": meta, "spec": left_out(spec)})
 
     # -- applications ----------------------------------------------------------
     def application(self, app: Application, charts: ChartSources) -> list[dict]:
@@ -182,6 +182,7 @@ def stage_kustomization(bundle: Bundle, stage: str, ks: dict, plan: TreePlan,
     spec = {k: v for k, v in ks["spec"].items() if k not in STAGE_OMITS}
     spec["path"] = repo_path(plan.stage_dir(bundle, stage))
     spec["wait"] = bundle.wait  # the bundle's own, not turned off for health checks: none here
+    spec = left_out(spec)
     ns = ks["metadata"]["namespace"]
     deps = depends_on(bundle.dependencies, ns, ready) if stage == "pre" \
         else [{"name": bundle.name, "namespace": ns}]
@@ -272,26 +273,35 @@ def _namespace_name(g: Generated) -> str | None:
     return None
 
 
+def left_out(spec: dict) -> dict:
+    """A Kustomization spec without the fields a `kustomization` overlay (a
+    bundle's or a default's) sets to null: Flux's own defaults apply."""
+    return {k: v for k, v in spec.items() if v is not None}
+
+
 def effective_wait(bundle: Bundle) -> bool:
-    """wait as the bundle sets it (typed or in its kustomization overlay);
-    unset with healthChecks: false (Flux ignores healthChecks under wait);
-    otherwise the closest default (spec.flux.defaults: true)."""
+    """wait as the bundle sets it (typed or in its kustomization overlay; a
+    null there: Flux's default, false); unset with healthChecks: false (Flux
+    ignores healthChecks under wait); otherwise the closest default
+    (spec.flux.defaults: true; a null there: false)."""
     own = bundle.own_setting("wait")
-    if own is not None:
-        return own
+    if own is not None or bundle.leaves_out("wait"):
+        return bool(own)
     if bundle.spec.healthChecks:
         return False
-    return bundle.setting("wait")
+    return bool(bundle.setting("wait"))
 
 
 def health_checks(bundle: Bundle) -> list[dict]:
     """The user's health checks; without wait, also every HelmRelease of the
     bundle, so dependents start only once the releases are Ready — unless the
-    bundle itself says wait: false and lists no health checks: that is honoured
+    bundle itself says wait: false (or leaves wait out, a null in its
+    `kustomization` overlay) and lists no health checks: that is honoured
     as written (a default's wait: false is not the bundle saying so), except
     in a bundle with helm.post: its <bundle>-post needs the releases' CRDs."""
     checks = [c.to_data() for c in bundle.spec.healthChecks]
-    if bundle.own_setting("wait") is False and not checks and "post" not in bundle.stages:
+    says_no = bundle.own_setting("wait") is False or bundle.leaves_out("wait")
+    if says_no and not checks and "post" not in bundle.stages:
         return checks
     if not effective_wait(bundle):
         have = {(c.kind, c.name, c.namespace) for c in bundle.spec.healthChecks}

@@ -45,6 +45,10 @@ DERIVED: dict[str, dict[str, str]] = {
     },
 }
 
+# kinds whose overlay may set a top-level field to null: the field is not
+# written, Flux's own default applies (a Kustomization's `wait`, false)
+LEAVES_OUT = ("Kustomization",)
+
 OVERLAY_KINDS = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepository",
                  "HelmRepository", "Bucket", "ArtifactGenerator", "FluxInstance")
 
@@ -101,6 +105,13 @@ def check(kind: str, value: object, path: str) -> list[Problem]:
     """The problems of one overlay of a `kind` spec at config field `path`."""
     from . import openapi
     problems = []
+    if kind in LEAVES_OUT and isinstance(value, dict):
+        required = openapi.schema(kind).get("required") or ()
+        for k in [k for k, v in value.items() if v is None]:
+            if k in required:
+                problems.append(Problem(join(path, k), f"{k} is required by Flux: a null cannot "
+                                                       "leave it out"))
+        value = {k: v for k, v in value.items() if v is not None}
     for field, owner in DERIVED.get(kind, {}).items():
         if _has(value, field):
             problems.append(Problem(join(path, field), f"{field} is written by kure-fn from {owner}; "
@@ -189,6 +200,10 @@ def schema_extension():
     definitions = {}
     for kind in OVERLAY_KINDS:
         s = _json_schema(overlay_schema(kind))
+        if kind in LEAVES_OUT:  # null leaves a field out, but for those Flux requires
+            required = openapi.schema(kind).get("required") or ()
+            s["properties"] = {k: v if k in required else {"anyOf": [v, {"type": "null"}]}
+                               for k, v in s["properties"].items()}
         api = openapi.index()["kinds"][kind]["apiVersion"]
         s["description"] = (f"overlay: fields of a {kind} ({api}) .spec, merged over the one "
                             "kure-fn generates; fields kure-fn derives are set by their typed fields")

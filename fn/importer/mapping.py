@@ -29,6 +29,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..flux.generator import KUSTOMIZE_API
+from ..flux.helm import HELM_API
+from ..flux.sources import SOURCE_API
 from ..kinds import is_namespaced
 from ..model.config import API_VERSION, DNS_LABEL, KIND
 from .tree import KUSTOMIZE_GROUP, SOURCE_GROUP, Key, Tree, group_of, key_of, show
@@ -112,6 +115,7 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     names = _bundle_names(tree, external)
     helm_apps, declared = _helm_and_sources(tree, flux_ns, sources, out)
     declared.update({s: sources[s] for s in external.values()})
+    _older_apis(tree, [*helm_apps, *declared], out)
     specs: dict[Key, dict] = {}
     for key, applier in tree.appliers.items():
         if key == tree.root:
@@ -193,6 +197,8 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
     reasons = []
     if names[key] != key[3]:
         reasons.append(f"renamed bundle {names[key]}: another namespace has a {key[3]}")
+    if ks.get("apiVersion") != KUSTOMIZE_API:
+        reasons.append(f"apiVersion {ks.get('apiVersion')}: kure-fn writes {KUSTOMIZE_API}")
     for what in ("labels", "annotations"):
         values = {str(k): str(v) for k, v in (meta.get(what) or {}).items() if k != OWNER}
         if values:
@@ -230,8 +236,7 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
     if overlay:
         bundle["kustomization"] = overlay
     if "wait" not in spec:
-        bundle["wait"] = False  # Flux's default
-        reasons.append("spec.wait: kure-fn writes wait: false, Flux's default when unset")
+        bundle["wait"] = None  # left to Flux: a null in a kustomization overlay (_with_defaults)
     if reasons:
         out.differs.append(f"{show(key)}: " + "; ".join(reasons))
     return bundle
@@ -287,10 +292,11 @@ def _shared(items: list[dict], keys: tuple, inherited: dict) -> dict:
 def _as_defaults(bundle: dict, helm: dict) -> dict:
     """Shared settings as a `defaults` level: typed bundle settings, the
     others in its `kustomization` overlay, helm settings under `helm`."""
-    out = {k: bundle[k] for k in DEFAULTED if k in bundle}
-    overlay = {k: bundle[k] for k in BUNDLE_SHARED if k in bundle and k not in DEFAULTED}
+    out = {k: bundle[k] for k in DEFAULTED if bundle.get(k) is not None}
+    overlay = {k: bundle[k] for k in BUNDLE_SHARED  # a null: left to Flux
+               if k in bundle and (k not in DEFAULTED or bundle[k] is None)}
     if overlay:
-        out["kustomization"] = overlay
+        out["kustomization"] = _sorted(overlay)
     if helm:
         out["helm"] = dict(helm)
     return out
@@ -305,12 +311,15 @@ def _with_defaults(bundle: dict, inherited: dict, releases: bool) -> dict:
         effective = inherited.get(k, UNSET)
         if k == "wait" and bundle.get("healthChecks"):
             effective = False  # kure-fn: unset wait with healthChecks is false
-        if k == "wait" and v is False and releases and not bundle.get("healthChecks"):
+        if k == "wait" and not v and releases and not bundle.get("healthChecks"):
             effective = UNSET  # only its own wait: false keeps kure-fn's release health checks off
         if k in BUNDLE_SHARED and v == effective:
             continue
         out[k] = _sorted(v)
-    return out
+    if "wait" in out and out["wait"] is None:  # no wait: Flux's default, left out by a null
+        del out["wait"]
+        out["kustomization"] = _sorted({**out.get("kustomization", {}), "wait": None})
+    return {"name": out["name"], **{k: out[k] for k in sorted(out) if k != "name"}}
 
 
 def _helm_with_defaults(app: dict, inherited: dict) -> dict:
@@ -399,18 +408,20 @@ def _home_namespaces(plain: dict[Key, list[dict]], releases: dict[Key, list[Key]
     """The Namespace of a fluxNamespace goes to one place whoever applied it
     (kure-fn writes it into flux-system/, fn.flux.generator.with_namespaces,
     so a render applies it from there): the first bundle whose Kustomization
-    lives in it, else the bundle of the first HelmRelease there. The import
-    of a render is then the same config."""
+    lives in it, else the bundle of the first HelmRelease there, else the
+    first bundle. The import of a render is then the same config."""
     homes: dict[str, Key] = {}
     for key in sorted(k for k in plain if k != root):
         homes.setdefault(key[2], key)
     for release, applier in sorted((r, k) for k, rs in releases.items() for r in rs):
         homes.setdefault(release[2], applier)
+    first = min((k for k in plain if k != root), default=root)  # only external bundles there
+    homes = {ns: homes.get(ns, first) for ns in flux_namespaces}
     for key in plain:
         for obj in list(plain[key]):
             name = (obj.get("metadata") or {}).get("name")
             if (group_of(obj), obj.get("kind")) == ("", "Namespace") and name in flux_namespaces \
-                    and homes.get(name, key) != key:
+                    and homes[name] != key:
                 plain[key].remove(obj)
                 plain[homes[name]].append(obj)
 
@@ -491,6 +502,17 @@ def _helm_and_sources(tree: Tree, flux_ns: str, sources: dict[Key, dict],
     apps = {k: app for k, (app, _) in mapped.items()}
     used = {s: sources[s] for _, s in mapped.values()}
     return apps, used
+
+
+def _older_apis(tree: Tree, keys: list[Key], out: Mapped) -> None:
+    """A HelmRelease or source written in an older API version: kure-fn
+    writes the current one (the same object to Flux v2.9)."""
+    objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
+    for key in sorted(set(keys)):
+        api = (objects.get(key) or {}).get("apiVersion")
+        want = HELM_API if key[0] == HELM_GROUP else SOURCE_API
+        if api is not None and api != want:
+            out.differs.append(f"{show(key)}: apiVersion {api}: kure-fn writes {want}")
 
 
 def _outside(key: Key) -> dict:

@@ -265,21 +265,29 @@ class Bundle:
         name = self.tenant_name
         return self.cluster.tenants.get(name) if name else None
 
-    # -- Kustomization settings: the bundle's value, else spec.flux.defaults ----
     # -- Kustomization settings: the closest that sets it (fn.model.defaults) --
     def own_setting(self, key: str):
         """A Kustomization setting as the bundle itself gives it: its
         `kustomization` overlay (merged last, so it wins), else the typed
-        field; None when it says nothing."""
+        field; None when it says nothing, or leaves the field out."""
         overlay = self.spec.kustomization
-        if overlay and overlay.get(key) is not None:
+        if overlay and key in overlay:
             return overlay[key]
         return getattr(self.spec, key)
 
+    def leaves_out(self, key: str) -> bool:
+        """The bundle's own `kustomization` overlay sets `key` to null: the
+        field is not written, Flux's own default applies."""
+        overlay = self.spec.kustomization
+        return bool(overlay) and key in overlay and overlay[key] is None
+
     def setting(self, key: str):
-        """The bundle's own setting, else the closest default's."""
+        """The bundle's own setting, else the closest default's (None: not
+        written, also where a default's overlay sets it to null)."""
         value = self.own_setting(key)
-        return self.node.kustomization_defaults.get(key) if value is None else value
+        if value is None and not self.leaves_out(key):
+            return self.node.kustomization_defaults.get(key)
+        return value
 
     @property
     def interval(self) -> str:
