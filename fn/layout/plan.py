@@ -26,7 +26,7 @@ MAX_DIR = MAX_PATH - 1 - MAX_FILE_NAME
 
 
 def join(*parts: str) -> str:
-    return "/".join(p for p in parts if p and p != ".")
+    return "/".join([p for p in parts if p and p != "."])
 
 
 def repo_path(directory: str) -> str:
