@@ -63,8 +63,8 @@ def canonical(value, keep: frozenset = frozenset()):
     exactly as given.
     """
     if isinstance(value, dict):  # scalars are taken as they are, without a call each
-        return {k: canonical(v, keep) if isinstance(v, _NESTED) and k not in keep else v
-                for k, v in sorted(value.items())}
+        return {k: canonical(v, keep) if isinstance(v := value[k], _NESTED) and k not in keep
+                else v for k in sorted(value)}
     if isinstance(value, list):
         return [canonical(v, keep) if isinstance(v, _NESTED) else v for v in value]
     return value
