@@ -62,11 +62,15 @@ def canonical(value, keep: frozenset = frozenset()):
     Mappings under a key in `keep` (user content such as Helm values) stay
     exactly as given.
     """
-    if isinstance(value, dict):
-        return {k: (v if k in keep else canonical(v, keep)) for k, v in sorted(value.items())}
+    if isinstance(value, dict):  # scalars are taken as they are, without a call each
+        return {k: canonical(v, keep) if isinstance(v := value[k], _NESTED) and k not in keep
+                else v for k in sorted(value)}
     if isinstance(value, list):
-        return [canonical(v, keep) for v in value]
+        return [canonical(v, keep) if isinstance(v, _NESTED) else v for v in value]
     return value
+
+
+_NESTED = (dict, list)
 
 
 class BundleGenerator:

@@ -245,7 +245,7 @@ def _check_overwrites(loaded: Loaded, kept: list[KubeObject], render: Rendered,
     for it in kept:
         if it.path and id(it) not in moved:
             held.setdefault(it.path, it)
-    written = {i.path for i in render.generated} | {p for _, p, _ in render.placements}
+    written = set(render.writer)  # every path of a generated or a moved item
     for path in sorted(written):
         clash = held.get(path)
         if clash is not None:

@@ -8,8 +8,9 @@ table below of Kubernetes' own cluster-scoped kinds and those of common
 add-ons; any other kind is namespaced.
 """
 
-import copy
 from collections.abc import Iterable, Mapping
+
+from .krm.yamlio import copy_data
 
 # API group -> its cluster-scoped kinds
 _CLUSTER_SCOPED_BY_GROUP = {
@@ -121,7 +122,7 @@ def with_default_namespace(manifest: dict, namespace: str | None,
                            crds: Mapping[tuple[str, str], bool] | None = None) -> dict:
     """A copy of an inline manifest with `namespace` when it is of a namespaced
     kind and has none ("" or None: left as is)."""
-    obj = copy.deepcopy(manifest)
+    obj = copy_data(manifest)
     meta = obj["metadata"]
     if namespace and not meta.get("namespace") \
             and is_namespaced(obj.get("apiVersion"), obj["kind"], crds):

@@ -129,8 +129,7 @@ class KubeObject:
             updates.update({INDEX: str(index), LEGACY_INDEX: str(index)})
         updates = {k: v for k, v in updates.items() if anns.get(k) != v}
         source = self.source
-        for key, value in updates.items():
-            self.set_annotation(key, value)
+        self.set_annotations(updates)
         if source is not None:  # keep the user's text: edit only these annotation lines
             self.source = _with_annotations(source, updates, self.data)
 

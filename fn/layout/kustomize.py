@@ -25,6 +25,7 @@ EMIT_ROLES = {
     "apps": {"app", "selected", "chart-source", "namespace"},
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_NOT_IN_NAME = re.compile(r"[^a-z0-9.-]+")  # of a kustomization.yaml's metadata.name
 
 
 def file_name(obj: dict, naming: str) -> str:
@@ -103,7 +104,7 @@ def add_kustomizations(tree: Tree, lists: dict[str, list[str]], cluster_name: st
 
 
 def kustomization_file(directory: str, resources: list[str], cluster_name: str) -> dict:
-    name = re.sub(r"[^a-z0-9.-]+", "-", directory.lower()).strip("-.") or "root"
+    name = _NOT_IN_NAME.sub("-", directory.lower()).strip("-.") or "root"
     return {
         "apiVersion": KUSTOMIZE_CONFIG_API,
         "kind": "Kustomization",
@@ -121,8 +122,8 @@ def blocking_files(written, is_file, *, directories: bool = True) -> list[tuple[
     out: list[tuple[str, str]] = []
     blocking: dict[str, str] = {}  # file -> first written path below it
     seen: set[str] = set()
-    for path in sorted(written):
-        directory, name = posixpath.split(path)
+    for path in sorted(written):  # normalised relative paths: "/" splits them
+        directory, _, name = path.rpartition("/")
         if name == KUSTOMIZATION_FILE:
             for other in OTHER_KUSTOMIZATION_FILES:
                 rival = posixpath.join(directory, other)
@@ -131,12 +132,12 @@ def blocking_files(written, is_file, *, directories: bool = True) -> list[tuple[
                                       "refuses a directory with two kustomization files; delete "
                                       f"or rename {rival}, or change spec.layout.root"))
         if directories:  # each directory once, from the deepest up to one already seen
-            d = posixpath.dirname(path)
+            d = directory
             while d and d not in seen:
                 seen.add(d)
                 if is_file(d):
                     blocking[d] = path
-                d = posixpath.dirname(d)
+                d = d.rpartition("/")[0]
     for file, path in sorted(blocking.items()):
         out.append((path, f"{file} is a file, but kure-fn writes {path} below it as a directory; "
                           "move or delete that file, or change spec.layout.root"))

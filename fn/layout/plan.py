@@ -26,7 +26,7 @@ MAX_DIR = MAX_PATH - 1 - MAX_FILE_NAME
 
 
 def join(*parts: str) -> str:
-    return "/".join(p for p in parts if p and p != ".")
+    return "/".join([p for p in parts if p and p != "."])
 
 
 def repo_path(directory: str) -> str:
@@ -67,7 +67,11 @@ class TreePlan:
         return join(self.cluster_dir, ARGOCD_DIR)
 
     def node_dir(self, node: Node) -> str:
-        return join(self.cluster_dir, *node.segments)
+        memo = self.__dict__.setdefault("_node_dirs", {})  # not a field: every bundle asks
+        d = memo.get(node)
+        if d is None:
+            d = memo[node] = join(self.cluster_dir, *node.segments)
+        return d
 
     def bundle_dir(self, bundle: Bundle) -> str:
         return join(self.node_dir(bundle.node), bundle.name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import posixpath
 
 from ..krm import yamlio
 
@@ -19,12 +18,20 @@ class Tree:
         self.files: dict[str, list[tuple[dict, bool]]] = {}
         self.dirs: set[str] = set()
         self.origins: dict[str, str] = {}  # path -> config field of its first object
+        self._names: dict[str, list[str]] = {}  # directory -> its files' names, as added
 
     def add(self, path: str, obj: dict, owned: bool = True, origin: str | None = None) -> None:
-        self.files.setdefault(path, []).append((obj, owned))
+        """`path`: a normalised relative path (no "", "." or ".." segment)."""
+        objs = self.files.get(path)
+        if objs is None:
+            directory, _, name = path.rpartition("/")
+            self.files[path] = [(obj, owned)]
+            self._names.setdefault(directory, []).append(name)
+            self.dirs.add(directory)
+        else:
+            objs.append((obj, owned))
         if origin is not None:
             self.origins.setdefault(path, origin)
-        self.dirs.add(posixpath.dirname(path))
 
     def ensure_dir(self, directory: str) -> None:
         self.dirs.add(directory)
@@ -33,11 +40,7 @@ class Tree:
         return sorted(self.files)
 
     def files_by_dir(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for path in self.files:
-            d, name = posixpath.split(path)
-            out.setdefault(d, []).append(name)
-        return out
+        return {d: list(names) for d, names in self._names.items()}
 
     def entries(self):
         """(path, index, object, owned, file holds several) for every object, by path."""

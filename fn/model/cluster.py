@@ -9,6 +9,7 @@ and holds its config as a typed record (`fn.model.schema.Record`): read
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 
 from ..records import dataclass, field
 from . import config as cfg
@@ -329,9 +330,10 @@ class Node:
     helm_defaults: tuple = ()
     defaults: Record | None = None  # the node's own `defaults` (NodeDefaults)
 
-    @property
+    @cached_property
     def segments(self) -> tuple[str, ...]:
-        """Directory names from the cluster directory down to this node."""
+        """Directory names from the cluster directory down to this node
+        (worked out once: every bundle's directory asks)."""
         out: list[str] = []
         node: Node | None = self
         while node is not None:
@@ -402,10 +404,12 @@ class Cluster:
         """spec.flux.defaults (Defaults)."""
         return self.flux.defaults
 
-    @property
+    @cached_property
     def source_ref(self) -> Record:
         """The source holding this tree (SourceRef), both fields resolved:
-        kind defaults to the bootstrap sync's kind, name to the Flux namespace."""
+        kind defaults to the bootstrap sync's kind, name to the Flux namespace.
+        Worked out once (a model is not changed once built): the generator
+        asks for every bundle."""
         ref = self.flux.sourceRef
         sync = self.bootstrap.sync if self.bootstrap is not None else None
         kind = ref.kind or (sync.kind if sync is not None else None) or "GitRepository"

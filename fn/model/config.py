@@ -81,12 +81,13 @@ _CONSTRAINT = rf"((!=|>=|=>|<=|=<|~>|[=<>~^])\s*)?{_VER}"
 _TERM = rf"({_VER} +- +{_VER}|{_CONSTRAINT})"
 _GROUP = rf"{_TERM}(( *, *| +){_TERM})*"
 SEMVER_RANGE = lazy.compile(rf"{_GROUP}( *\|\| *{_GROUP})*")  # ~7 ms to compile: only when used
+_ONE_VERSION = lazy.compile(_VER)  # a range of one version, the usual case: compiles in ~0.2 ms
 
 
 def _chart_version(value: str) -> str | None:
     if value != value.strip():
         return f"{value!r} has leading or trailing white space; remove it"
-    if not SEMVER_RANGE.fullmatch(value):
+    if not (_ONE_VERSION.fullmatch(value) or SEMVER_RANGE.fullmatch(value)):
         return (f"{value!r} is neither a chart version (1.16.1, v1.16.1) nor a semver range "
                 "(>=1.16.0 <2.0.0, ~1.16, 1.x, *); to follow an OCI tag such as latest, declare an "
                 "oci source with that tag and set helm.source")

@@ -19,6 +19,7 @@ of the value that caused it, in the profile or in the cluster.
 
 from __future__ import annotations
 
+from ..krm.yamlio import copy_data
 from ..records import dataclass, field
 from .config import PROFILE_KIND
 from .schema import Problem, join
@@ -198,7 +199,7 @@ def _overlay(dst: dict, src: dict, prov: dict, origin: Origin, merged: Merged) -
         elif isinstance(old, dict) and isinstance(value, dict):
             _overlay(old, value, prov.setdefault(key, {_ORIGIN: here}), here, merged)
         else:
-            dst[key] = _copy(value)
+            dst[key] = copy_data(value)
             prov[key] = _record(value, here)
 
 
@@ -217,7 +218,7 @@ def _merge_named(dst: list, src: list, prov: dict, origin: Origin, merged: Merge
             if isinstance(name, str):
                 index[name] = len(dst)
             prov[len(dst)] = _record(entry, here)
-            dst.append(_copy(entry))
+            dst.append(copy_data(entry))
         else:
             node = prov.setdefault(j, {_ORIGIN: here})
             _overlay(dst[j], entry, node, here, merged)
@@ -254,14 +255,6 @@ def deep_merge(base: dict, over: dict) -> dict:
         out[key] = deep_merge(old, value) if isinstance(old, dict) and isinstance(value, dict) \
             else value
     return out
-
-
-def _copy(value):
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 def _remove_disabled(node, prov: dict, path: str, merged: Merged) -> None:

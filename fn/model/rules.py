@@ -479,8 +479,9 @@ def chart_crd_warnings(cluster: Cluster) -> list[Problem]:
     bundles = {b.name: b for b in cluster.bundles()}
     out: list[Problem] = []
     for b in bundles.values():
-        if not any(a.helm is not None for a in b.applications):
-            continue
+        if not any(a.helm is not None for a in b.applications) \
+                or not any(a.spec.manifests for a in b.applications):
+            continue  # no chart, or no object that might need its CRDs
         earlier: set = set(from_package)
         seen, todo = set(), [b.name]
         while todo:
