@@ -404,3 +404,36 @@ def test_a_value_the_bundles_of_one_node_share_is_that_nodes_default(tmp_path):
     assert "defaults" not in nodes["cluster"]  # kure-fn's own: interval 10m, wait true
     assert all(set(b) == {"name", "applications"} for n in nodes.values() for b in n["bundles"])
     assert report == ""
+
+
+def test_what_a_config_cannot_hold_is_reported_and_the_config_still_renders(tmp_path):
+    """Flux objects with no namespace, a HelmRepository of type oci, a
+    namespace only substituteFrom knows, a generator with a content hash:
+    each reported, one line per object, and the config renders."""
+    files = {
+        "clusters/c/apps.yaml": ks("apps", "./apps", "  postBuild:\n    substituteFrom:\n"
+                                   "    - {kind: ConfigMap, name: cluster-vars}\n"),
+        "apps/kustomization.yaml": (
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+            "resources: [ns.yaml, release.yaml]\n"
+            "configMapGenerator:\n- name: settings\n  literals: [a=b]\n"),
+        "apps/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: '${CLUSTER}'}\n",
+        "apps/release.yaml": (
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\n"
+            "metadata: {name: charts}\nspec: {interval: 1h, type: oci, url: oci://ghcr.io/x}\n"
+            "---\n" + RELEASE.replace("metadata: {name: web, namespace: flux-system}",
+                                      "metadata: {name: web}")
+            .replace("namespace: flux-system}", "}")),
+    }
+    text, report = imported(write(tmp_path / "repo", files), "clusters/c", "c")
+    lines = report.splitlines()
+    assert any(line.startswith("kure-fn import: kept as a manifest: HelmRelease web: it has no "
+                               "namespace") for line in lines), report
+    assert "its chart source HelmRepository charts it has no namespace; a HelmRepository of " \
+        "type oci" in report
+    assert ("kure-fn import: left out: Namespace ${CLUSTER}: its name or namespace is a "
+            "postBuild variable") in report
+    assert "configMapGenerator settings: a name with a content hash" in report
+    (tmp_path / "c.yaml").write_text(text)
+    proc = kure_fn("render", str(tmp_path / "c.yaml"), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr

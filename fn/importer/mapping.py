@@ -130,7 +130,8 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     for key, applier in tree.appliers.items():
         objects = [(k, o) for k, o in applier.keyed() if _keep_object(k, tree, names, out)]
         releases[key] = [k for k, _ in objects if k in helm_apps]
-        plain[key] = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared]
+        plain[key] = [_named(k, o) for k, o in objects if k not in helm_apps and k not in declared
+                      and not _unresolved(k, out)]
     _home_namespaces(plain, releases, tree.root,
                      ({k[2] for k in specs} | {k[2] for k in helm_apps}
                       | {k[2] for k in declared}) - {flux_ns})
@@ -168,6 +169,7 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
                   "metadata": {"name": name, "annotations": {LOCAL_CONFIG: "true"}},
                   "spec": spec}
     out.left_out += sorted(set(notes or []))  # kustomize features not read: their objects
+    _built_without(tree, out)
     out.differs.sort()
     out.kept.sort()
     out.left_out.sort()
@@ -381,6 +383,30 @@ def _manifest_apps(objects: list[dict], taken: set[str]) -> list[dict]:
     return apps
 
 
+def _built_without(tree: Tree, out: Mapped) -> None:
+    """Each object of a Kustomization built without a kustomize feature the
+    importer does not read may differ: one line each, unless reported already."""
+    said = {line.split(": ", 1)[0] for line in out.differs + out.kept + out.left_out}
+    for key in sorted(tree.incomplete):
+        applier = tree.appliers.get(key)
+        for k, _ in applier.keyed() if applier is not None else ():
+            if show(k) not in said and k[:2] != (KUSTOMIZE_GROUP, "Kustomization"):
+                said.add(show(k))
+                out.differs.append(f"{show(k)}: applied by {show(key)}, built without a "
+                                   "kustomize feature the importer does not read (its line)")
+
+
+def _unresolved(key: Key, out: Mapped) -> bool:
+    """A name or namespace that stays a `${VAR}` (postBuild.substituteFrom:
+    its value is in the cluster, not in the repository): a manifest cannot
+    hold it, so the object is left out (reported)."""
+    if "${" not in key[2] + key[3]:
+        return False
+    out.left_out.append(f"{show(key)}: its name or namespace is a postBuild variable whose "
+                        "value is not in the repository (substituteFrom)")
+    return True
+
+
 def _named(key: Key, obj: dict) -> dict:
     """The object with the name and namespace Flux gives it: a `${VAR}` there is
     substituted now (the bundle keeps its postBuild for the rest), so that two
@@ -537,6 +563,10 @@ def _source(key: Key, obj: dict, flux_ns: str) -> tuple[dict | None, str]:
     reasons = []
     if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
+    if not key[2]:
+        reasons.append("it has no namespace")
+    if key[1] == "HelmRepository" and spec.get("type") == "oci":
+        reasons.append("a HelmRepository of type oci: kure-fn writes OCI charts as OCIRepository")
     body: dict = {}
     overlay: dict = {}
     for k, v in spec.items():
@@ -570,6 +600,8 @@ def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | No
         reasons.append(f"its name {key[3]} is not a DNS label")
     if meta.get("labels") or set(meta.get("annotations") or {}) - {OWNER}:
         reasons.append("metadata labels or annotations have no form")
+    if not key[2]:
+        reasons.append("it has no namespace")
     release: dict = {k: copy.deepcopy(v) for k, v in spec.items() if k not in HELM_RELEASE_SPEC}
     target = spec.get("targetNamespace")
     release_name = spec.get("releaseName")

@@ -88,6 +88,7 @@ class Tree:
     external: dict[Key, Applier] = field(default_factory=dict)   # other sources: not built
     generators: dict[Key, dict] = field(default_factory=dict)    # ArtifactGenerators followed
     notes: list[str] = field(default_factory=list)               # kustomize features left out
+    incomplete: set = field(default_factory=set)  # Kustomizations built without some of them
     read: set[str] = field(default_factory=set)
 
 
@@ -130,6 +131,8 @@ def read_tree(reader: Reader, sync_path: str, *, namespace: str = "flux-system",
         finally:
             tree.read |= readers[src].read
         tree.notes += [f"{show(key)}: {n}" for n in notes]
+        if notes:
+            tree.incomplete.add(key)
         post = (ks.get("spec") or {}).get("postBuild") or {}
         keys = [key_of(substituted(o, post)) for o in objects]
         tree.appliers[key] = Applier(ks, objects, parent, src, keep, keys)
