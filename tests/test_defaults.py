@@ -381,3 +381,15 @@ def test_random_defaults_and_overlays_resolve_closest_first(cfg):
                 assert release.get("upgrade") == hoverlays.get("upgrade")
             walk(n.get("children") or [], here)
     walk(cfg["spec"]["nodes"], [top])
+
+
+def test_chart_interval_goes_to_the_chart_template_and_never_to_a_chart_ref():
+    oci = {"repository": "oci://ghcr.io/acme/web", "chart": None}
+    cfg = cluster([{"name": "apps", "bundles": [web(), web(name="o", app="o", helm=oci)]}],
+                  {"helm": {"chartInterval": "12h"}})
+    items = render(cfg)
+    releases = of_kind(items, HR_API, "HelmRelease")
+    assert releases["web"]["chart"]["spec"]["interval"] == "12h"
+    assert "chart" not in releases["o"] and "interval" not in releases["o"]["chartRef"]
+    own = cluster([{"name": "apps", "bundles": [web(helm={**oci, "chartInterval": "1h"})]}])
+    assert "chartRef" in errors(own)["spec.nodes[0].bundles[0].applications[0].helm.chartInterval"]

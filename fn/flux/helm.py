@@ -136,6 +136,12 @@ def helm_release(app: Application, charts: ChartSources) -> dict:
                      keep=frozenset({"values"}))
 
 
+def through_chart_ref(app: Application, charts: ChartSources) -> bool:
+    """The release names its chart with chartRef (an OCI chart, an artifact),
+    not a HelmChart template (`chart`)."""
+    return "chartRef" in _chart(app, charts)
+
+
 def _chart(app: Application, charts: ChartSources) -> dict:
     h = app.helm
     cluster = app.cluster
@@ -145,7 +151,8 @@ def _chart(app: Application, charts: ChartSources) -> dict:
         if kind == "OCIRepository":
             return {"chartRef": {"kind": kind, "name": name, "namespace": ns}}
         return {"chart": {"spec": {"chart": app.chart_name, "version": h.version,
-                                   "sourceRef": {"kind": kind, "name": name, "namespace": ns}}}}
+                                   "sourceRef": {"kind": kind, "name": name, "namespace": ns},
+                                   **present(interval=h.chartInterval)}}}
     if h.source in cluster.artifacts:  # an artifact of an artifact source is the chart
         return {"chartRef": {"kind": EXTERNAL_ARTIFACT, "name": h.source,
                              "namespace": cluster.artifacts[h.source].namespace}}
@@ -153,7 +160,8 @@ def _chart(app: Application, charts: ChartSources) -> dict:
     ns = src.namespace
     if src.type == "oci":
         return {"chartRef": {"kind": "OCIRepository", "name": src.name, "namespace": ns}}
-    chart_spec = {"chart": app.chart_name, "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns}}
+    chart_spec = {"chart": app.chart_name, "sourceRef": {"kind": src.kind, "name": src.name, "namespace": ns},
+                  **present(interval=h.chartInterval)}
     if src.type == "helm":
         chart_spec["version"] = h.version
     else:  # a chart inside a git repository or bucket: rebuild when the source changes

@@ -10,14 +10,15 @@ from ..model.rules import _duplicates
 from ..model.schema import Problem, warning
 from .tenants import tenant_rules
 from . import overlays
-from .sources import SOURCE_WATCHER, uses_artifacts
+from .helm import through_chart_ref
+from .sources import SOURCE_WATCHER, ChartSources, uses_artifacts
 from .platform import IMAGE_CONTROLLERS, alert_name, image_apps, is_tag, value_at
 
 
 def validate(cluster: Cluster) -> list[Problem]:
     problems: list[Problem] = []
     for rule in (_reserved_names, _tree_source, _wait_and_health_checks, _helm_placement,
-                 _oci_sources, _ordering, _helm_timeouts, _bootstrap,
+                 _oci_sources, _ordering, _helm_timeouts, _chart_interval, _bootstrap,
                  _release_health_checks, _values_from_namespaces, _cross_namespace_refs,
                  tenant_rules, _source_watcher,
                  _notifications, _image_automation):
@@ -185,6 +186,21 @@ def _helm_timeouts(cluster: Cluster, problems: list[Problem]) -> None:
                     f"{b.name!r} ({bundle_timeout}), which waits for the release: the bundle would "
                     f"report failure while the release is still installing; set the bundle's "
                     f"timeout to at least {t}"))
+
+
+def _chart_interval(cluster: Cluster, problems: list[Problem]) -> None:
+    """helm.chartInterval is the HelmChart template's: an application whose
+    chart comes through chartRef has none (a default's is not written there)."""
+    charts = None
+    for app in cluster.applications():
+        if app.spec.helm is None or not app.spec.helm.chartInterval:
+            continue
+        charts = charts or ChartSources(cluster)
+        if through_chart_ref(app, charts):
+            problems.append(Problem(f"{app.path}.helm.chartInterval",
+                                    f"the chart of {app.name!r} comes through chartRef (an OCI "
+                                    "chart or an artifact), which has no chart interval; set "
+                                    "the source's interval instead"))
 
 
 # -- bootstrap -------------------------------------------------------------------

@@ -247,7 +247,7 @@ def _bundle(ks: dict, names: dict[Key, str], flux_ns: str, out: Mapped,
 # settings a default may give: a bundle's (typed, else in the defaults' `kustomization`
 # overlay) and a helm application's; with the model's own defaults
 BUNDLE_SHARED = DEFAULTED + ("patches", "targetNamespace")
-HELM_SHARED = ("interval", "timeout", "createNamespace", "crds", "remediation", "strategy",
+HELM_SHARED = ("interval", "chartInterval", "timeout", "createNamespace", "crds", "remediation", "strategy",
                "driftDetection", "maxHistory", "upgrade", "serviceAccountName", "suspend")
 HELM_MODEL_DEFAULTS = {"interval": "10m", "createNamespace": True}
 UNSET = object()
@@ -626,7 +626,7 @@ def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | No
         chart = (spec["chart"] or {}).get("spec") or {}
         ref = chart.get("sourceRef") or {}
         source_key = (SOURCE_GROUP, ref.get("kind"), ref.get("namespace") or key[2], ref.get("name"))
-        extra = set(chart) - {"chart", "version", "sourceRef", "reconcileStrategy"}
+        extra = set(chart) - {"chart", "version", "sourceRef", "reconcileStrategy", "interval"}
         if extra or set(spec["chart"]) - {"spec"}:
             reasons.append(f"spec.chart fields {sorted(extra)} have no form")
         if ref.get("kind") in ("GitRepository", "Bucket") \
@@ -637,6 +637,8 @@ def _helm(key: Key, obj: dict, sources: dict[Key, dict]) -> tuple[dict, Key | No
         helm["chart"] = chart.get("chart")
         if chart.get("version"):
             helm["version"] = chart["version"]
+        if chart.get("interval"):
+            helm["chartInterval"] = chart["interval"]
     source = sources.get(source_key) if source_key else None
     if source is None and source_key and "${" in str(source_key[3]):
         reasons.append(f"its chart source's name {source_key[3]} holds a postBuild variable")

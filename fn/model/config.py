@@ -278,6 +278,9 @@ HELM_APP = Obj("HelmApplication", {
         "retries": Int("install and upgrade remediation retries (negative: forever)", minimum=-1),
     }),
     "interval": duration("how often helm-controller reconciles the release"),
+    "chartInterval": duration("how often the release's HelmChart checks its source for the "
+                              "chart (chart.spec.interval); an oci:// chart comes through "
+                              "chartRef and has none"),
     "timeout": duration("timeout of Helm actions"),
     "driftDetection": Str("drift detection mode", enum=("enabled", "warn", "disabled")),
     "serviceAccountName": Str("service account to impersonate", min_len=1),
