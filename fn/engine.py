@@ -4,6 +4,7 @@ annotation, and the three-part engine. The registry is `fn.registry`."""
 from __future__ import annotations
 
 from .collisions import long_file_names, object_clashes
+from .krm.yamlio import NESTED
 from .model.cluster import ConfigError
 from .records import dataclass
 
@@ -63,14 +64,11 @@ def canonical(value, keep: frozenset = frozenset()):
     exactly as given.
     """
     if isinstance(value, dict):  # scalars are taken as they are, without a call each
-        return {k: canonical(v, keep) if isinstance(v := value[k], _NESTED) and k not in keep
+        return {k: canonical(v, keep) if isinstance(v := value[k], NESTED) and k not in keep
                 else v for k in sorted(value)}
     if isinstance(value, list):
-        return [canonical(v, keep) if isinstance(v, _NESTED) else v for v in value]
+        return [canonical(v, keep) if isinstance(v, NESTED) else v for v in value]
     return value
-
-
-_NESTED = (dict, list)
 
 
 class BundleGenerator:

@@ -106,7 +106,7 @@ def check(kind: str, value: object, path: str) -> list[Problem]:
     from . import openapi
     problems = []
     if kind in LEAVES_OUT and isinstance(value, dict):
-        required = openapi.schema(kind).get("required") or ()
+        required = _required(kind)
         for k in [k for k, v in value.items() if v is None]:
             if k in required:
                 problems.append(Problem(join(path, k), f"{k} is required by Flux: a null cannot "
@@ -119,6 +119,12 @@ def check(kind: str, value: object, path: str) -> list[Problem]:
             value = _without(value, field.split("."))
     problems += [Problem(p, m) for p, m in openapi.check(overlay_schema(kind), value, path)]
     return problems
+
+
+def _required(kind: str) -> tuple:
+    """The top-level spec fields the CRD of `kind` requires."""
+    from . import openapi
+    return tuple(openapi.schema(kind).get("required") or ())
 
 
 def _has(value: dict, dotted: str) -> bool:
@@ -201,7 +207,7 @@ def schema_extension():
     for kind in OVERLAY_KINDS:
         s = _json_schema(overlay_schema(kind))
         if kind in LEAVES_OUT:  # null leaves a field out, but for those Flux requires
-            required = openapi.schema(kind).get("required") or ()
+            required = _required(kind)
             s["properties"] = {k: v if k in required else {"anyOf": [v, {"type": "null"}]}
                                for k, v in s["properties"].items()}
         api = openapi.index()["kinds"][kind]["apiVersion"]

@@ -110,12 +110,13 @@ class Mapped:
 def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     flux_ns = tree.root[2]
     out = Mapped({})
-    sources = _sources(tree, flux_ns)
+    applied = tree.applied()
+    sources = _sources(applied, flux_ns)
     external = _external(tree, sources, out)
     names = _bundle_names(tree, external)
-    helm_apps, declared = _helm_and_sources(tree, flux_ns, sources, out)
+    helm_apps, declared = _helm_and_sources(applied, sources, out)
     declared.update({s: sources[s] for s in external.values()})
-    _older_apis(tree, [*helm_apps, *declared], out)
+    _older_apis(applied, [*helm_apps, *declared], out)
     specs: dict[Key, dict] = {}
     for key, applier in tree.appliers.items():
         if key == tree.root:
@@ -150,8 +151,8 @@ def to_config(tree: Tree, name: str, notes: list[str] | None = None) -> Mapped:
     top, own, effective = _levels(placed)
     bundles: dict[str, list[dict]] = {}  # node -> bundles
     for node, bundle, apps, root in placed:
-        releases = any("helm" in a for a in apps)
-        written = bundle if root else _with_defaults(bundle, effective[node][0], releases)
+        has_releases = any("helm" in a for a in apps)
+        written = bundle if root else _with_defaults(bundle, effective[node][0], has_releases)
         if apps:
             written = {**written, "applications": [_helm_with_defaults(a, effective[node][1])
                                                    for a in apps]}
@@ -471,9 +472,9 @@ def _clean(obj: dict) -> dict:
 
 # -- helm releases and their sources -------------------------------------------------------
 
-def _sources(tree: Tree, flux_ns: str) -> dict[Key, dict]:
-    """Every source applied: its declared form, or {"reason": why it has none}."""
-    objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
+def _sources(objects: dict[Key, dict], flux_ns: str) -> dict[Key, dict]:
+    """Every source applied (`objects`: Tree.applied): its declared form, or
+    {"reason": why it has none}."""
     sources: dict[Key, dict] = {}
     source_names: set[str] = set()  # declared sources are named by name alone
     for key, obj in sorted(objects.items()):
@@ -504,11 +505,11 @@ def _external(tree: Tree, sources: dict[Key, dict], out: Mapped) -> dict[Key, Ke
     return external
 
 
-def _helm_and_sources(tree: Tree, flux_ns: str, sources: dict[Key, dict],
+def _helm_and_sources(objects: dict[Key, dict], sources: dict[Key, dict],
                       out: Mapped) -> tuple[dict[Key, dict], dict[Key, dict]]:
     """HelmRelease -> helm application, source -> declared source, for those
-    whose every field has a form; the others stay manifests (reported)."""
-    objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
+    whose every field has a form; the others stay manifests (reported).
+    `objects`: Tree.applied."""
     releases = {k: o for k, o in objects.items() if k[:2] == (HELM_GROUP, "HelmRelease")}
     mapped = {}
     app_names: set[str] = set()  # helm applications are named by name alone
@@ -530,10 +531,9 @@ def _helm_and_sources(tree: Tree, flux_ns: str, sources: dict[Key, dict],
     return apps, used
 
 
-def _older_apis(tree: Tree, keys: list[Key], out: Mapped) -> None:
+def _older_apis(objects: dict[Key, dict], keys: list[Key], out: Mapped) -> None:
     """A HelmRelease or source written in an older API version: kure-fn
     writes the current one (the same object to Flux v2.9)."""
-    objects = {k: o for a in tree.appliers.values() for k, o in a.keyed()}
     for key in sorted(set(keys)):
         api = (objects.get(key) or {}).get("apiVersion")
         want = HELM_API if key[0] == HELM_GROUP else SOURCE_API

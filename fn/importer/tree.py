@@ -91,6 +91,10 @@ class Tree:
     incomplete: set = field(default_factory=set)  # Kustomizations built without some of them
     read: set[str] = field(default_factory=set)
 
+    def applied(self) -> dict[Key, dict]:
+        """Every object the built Kustomizations apply, by its key as applied."""
+        return {k: o for a in self.appliers.values() for k, o in a.keyed()}
+
 
 def read_tree(reader: Reader, sync_path: str, *, namespace: str = "flux-system",
               name: str = "flux-system") -> Tree:

@@ -475,13 +475,13 @@ def copy_data(value):
     immutable). The copy of the data kure-fn handles, several times cheaper
     than `copy.deepcopy`."""
     if isinstance(value, dict):
-        return {k: copy_data(v) if isinstance(v, _NESTED) else v for k, v in value.items()}
+        return {k: copy_data(v) if isinstance(v, NESTED) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_data(v) if isinstance(v, _NESTED) else v for v in value]
+        return [copy_data(v) if isinstance(v, NESTED) else v for v in value]
     return value
 
 
-_NESTED = (dict, list)
+NESTED = (dict, list)  # the containers of loaded data (scalars are immutable)
 
 
 # --------------------------------------------------------------------------

@@ -202,8 +202,7 @@ class Bundle:
         stages = self.__dict__.get("_stages")
         if stages is None:
             stages = self.__dict__["_stages"] = [
-                s for s in STAGES if any(a.helm is not None and getattr(a.helm, s)
-                                         for a in self.applications)]
+                s for s in STAGES if any(a.staged(s) for a in self.applications)]
         return stages
 
     def stage_name(self, stage: str) -> str:
